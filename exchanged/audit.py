@@ -1,0 +1,357 @@
+"""The audit ledger: one SQLite row per input file, so "what happened to file X?" has an answer.
+
+The ledger lives at ``<base>/archive/ledger.sqlite3`` (``Archive.ledger_path``).
+Each row holds the searchable columns of a :class:`~exchanged.report.FileReport` plus the whole
+report as canonical JSON, so a report reads back exactly as it was recorded.
+
+Rows are never updated. Each row commits to the one before it: ``row_hash = sha256(prev_hash +
+report_json)``, with ``prev_hash`` of the first row 64 zeros. ``report_json`` carries the input's
+sha256, which is also the archived original's, so the chain pins both the history and the archive
+(:meth:`Ledger.verify_chain`). ``seq`` numbers rows in recording order, which is the chain's order.
+
+Two processes (the daemon and a ``process`` or ``replay`` from cron) may write the same file: WAL
+mode, a busy timeout, and ``BEGIN IMMEDIATE`` around "read the last hash, insert the next row" keep
+the chain linear. Schema changes go through ``PRAGMA user_version`` (:data:`MIGRATIONS`).
+
+Timestamps are stored as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC, fixed width), so comparing the
+strings compares the instants: ``...00Z`` and ``...00.5Z`` as written in reports would not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import functools
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from exchanged.errors import ExchangedError, OutputUnavailable, UsageError
+from exchanged.report import FileReport, Status
+
+GENESIS_HASH = "0" * 64
+PUBLISHED_STATUSES = (Status.ACCEPTED.value, Status.PARTIAL.value, Status.STALE.value)
+BUSY_TIMEOUT_S = 30.0
+
+# MIGRATIONS[n] takes a ledger from user_version n to n + 1; SCHEMA_VERSION is their count.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE reports (
+            id               TEXT PRIMARY KEY,
+            seq              INTEGER NOT NULL UNIQUE,  -- recording order, the hash chain's order
+            file             TEXT NOT NULL,
+            sha256           TEXT NOT NULL,
+            size             INTEGER NOT NULL,
+            status           TEXT NOT NULL,
+            format           TEXT,
+            mapping          TEXT,
+            entity           TEXT,
+            records          INTEGER NOT NULL,
+            rejected_records INTEGER NOT NULL,
+            issue_count      INTEGER NOT NULL,  -- listed issues + issues_truncated
+            archive_path     TEXT,
+            received_at      TEXT NOT NULL,     -- normalised, see module docstring
+            finished_at      TEXT,
+            duration_ms      INTEGER,
+            report_json      TEXT NOT NULL,     -- canonical JSON of the FileReport
+            prev_hash        TEXT NOT NULL,
+            row_hash         TEXT NOT NULL
+        )""",
+        "CREATE INDEX reports_sha256 ON reports (sha256)",
+        "CREATE INDEX reports_received_at ON reports (received_at)",
+        "CREATE INDEX reports_status ON reports (status)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# SQLite primary result codes that mean "the machine, not the data": retry later.
+# https://www.sqlite.org/rescode.html — PERM, BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN,
+# PROTOCOL.
+_TRANSIENT_SQLITE_CODES = frozenset({3, 5, 6, 7, 8, 10, 13, 14, 15})
+
+
+class DuplicateReportId(ExchangedError):
+    """A report with this id is already in the ledger: ids are unique, rows are never replaced."""
+
+
+def utc_timestamp(moment: datetime | date | str) -> str:
+    """The ledger's timestamp form: UTC, microseconds, ``Z``; naive values are taken as UTC.
+
+    >>> utc_timestamp("2026-11-27T16:41:00+01:00")
+    '2026-11-27T15:41:00.000000Z'
+    """
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.strip())
+    elif not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(report: FileReport) -> str:
+    """The report as the ledger stores and hashes it: sorted keys, no blanks, UTF-8 text."""
+    # Issue.value is free-form; default=str keeps an odd value (a Decimal) from failing the record.
+    return json.dumps(report.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def chain_hash(prev_hash: str, report_json: str) -> str:
+    return hashlib.sha256((prev_hash + report_json).encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _file_pattern(pattern: str) -> tuple[str, re.Pattern[str]]:
+    needle = pattern.casefold()
+    return needle, re.compile(fnmatch.translate(needle))
+
+
+def file_matches(file: str, pattern: str) -> bool:
+    """``--file``: a case-insensitive glob on the whole path or on the file name, or a substring.
+
+    >>> file_matches("inbox/erp/ARTIKEL_20261127.csv", "artikel_*.csv")
+    True
+    """
+    needle, glob = _file_pattern(pattern)
+    path = file.casefold()
+    name = re.split(r"[/\\]", path)[-1]
+    return needle in path or glob.match(path) is not None or glob.match(name) is not None
+
+
+class Ledger:
+    """SQLite ledger at ``<base>/archive/ledger.sqlite3``: one row per input file.
+
+    Safe to share between threads (one lock around the connection) and between processes (SQLite
+    locking). Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        with self._errors():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn: sqlite3.Connection | None = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        try:
+            with self._errors():
+                self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                # WAL: readers never block the writer; FULL: a committed row survives power loss.
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = FULL")
+                self._conn.create_function("file_matches", 2, file_matches, deterministic=True)
+                self._migrate()
+        except BaseException:
+            self._conn.close()
+            self._conn = None
+            raise
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock, self._errors():
+            return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def record(self, report: FileReport) -> None:
+        """Append ``report``; raises :class:`DuplicateReportId` if its id is already recorded."""
+        report_json = canonical_json(report)
+        received_at = utc_timestamp(report.received_at)
+        finished_at = utc_timestamp(report.finished_at) if report.finished_at else None
+        with self._transaction() as db:
+            last = db.execute(
+                "SELECT seq, row_hash FROM reports ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+            row = {
+                "id": report.id, "seq": seq, "file": report.file, "sha256": report.sha256.lower(),
+                "size": report.size, "status": report.status.value, "format": report.format,
+                "mapping": report.mapping, "entity": report.entity, "records": report.records,
+                "rejected_records": report.rejected_records,
+                "issue_count": len(report.issues) + report.issues_truncated,
+                "archive_path": report.archive, "received_at": received_at,
+                "finished_at": finished_at, "duration_ms": report.duration_ms,
+                "report_json": report_json, "prev_hash": prev_hash,
+                "row_hash": chain_hash(prev_hash, report_json),
+            }
+            try:
+                db.execute(f"INSERT INTO reports ({', '.join(row)})"
+                           f" VALUES ({', '.join(':' + name for name in row)})", row)
+            except sqlite3.IntegrityError:
+                if db.execute("SELECT 1 FROM reports WHERE id = ?", (report.id,)).fetchone():
+                    raise DuplicateReportId(f"report {report.id} is already recorded") from None
+                raise
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def get(self, report_id: str) -> FileReport | None:
+        """The report with this id, or with this unique id prefix (like git); None if none."""
+        if not report_id:
+            raise UsageError("empty report id")
+        with self._lock, self._errors():
+            row = self._db.execute(
+                "SELECT report_json FROM reports WHERE id = ?", (report_id,)
+            ).fetchone()
+            if row is None:
+                # A range scan on the primary key: every id starting with the prefix sorts between
+                # the prefix and the prefix followed by the highest code point.
+                rows = self._db.execute(
+                    "SELECT id, report_json FROM reports WHERE id >= ? AND id < ?"
+                    " ORDER BY id LIMIT 6",
+                    (report_id, report_id + "\U0010ffff"),
+                ).fetchall()
+                rows = [r for r in rows if r[0].startswith(report_id)]
+                if len(rows) > 1:
+                    shown = ", ".join(r[0] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+                    raise UsageError(f"report id prefix {report_id!r} is ambiguous: {shown}")
+                row = (rows[0][1],) if rows else None
+        return FileReport.model_validate_json(row[0]) if row else None
+
+    def find_published(self, sha256: str) -> FileReport | None:
+        """The earliest report whose content (this sha256) was applied: accepted, partial or stale.
+
+        Rejected files do not count (once the mapping is fixed, the same file may come in again),
+        nor do duplicates (they point at an earlier one, which this returns).
+        """
+        marks = ", ".join("?" * len(PUBLISHED_STATUSES))
+        with self._lock, self._errors():
+            row = self._db.execute(
+                f"SELECT report_json FROM reports WHERE sha256 = ? AND status IN ({marks})"
+                " ORDER BY received_at, seq LIMIT 1",
+                (sha256.lower(), *PUBLISHED_STATUSES),
+            ).fetchone()
+        return FileReport.model_validate_json(row[0]) if row else None
+
+    def query(
+        self,
+        *,
+        since: datetime | date | str | None = None,
+        status: Sequence[str] | str | None = None,
+        file: str | None = None,
+        limit: int | None = None,
+    ) -> list[FileReport]:
+        """Reports matching every filter given, oldest received first, newest last.
+
+        ``since``: received at or after (naive = UTC). ``status``: any of these statuses.
+        ``file``: see :func:`file_matches`. ``limit``: only the newest ``limit`` of the matches.
+        """
+        where, params = [], []
+        if since is not None:
+            try:
+                params.append(utc_timestamp(since))
+            except ValueError:
+                raise UsageError(f"not an ISO 8601 date or time: {since!r}") from None
+            where.append("received_at >= ?")
+        if status is not None:
+            statuses = _statuses([status] if isinstance(status, str) else status)
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if file is not None:
+            where.append("file_matches(file, ?)")
+            params.append(file)
+        sql = "SELECT report_json, received_at, seq FROM reports"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        if limit is not None:
+            if limit < 0:
+                raise UsageError(f"limit must be 0 or more, not {limit}")
+            sql = (f"SELECT * FROM ({sql} ORDER BY received_at DESC, seq DESC LIMIT {int(limit)})")
+        sql += " ORDER BY received_at, seq"
+        with self._lock, self._errors():
+            rows = self._db.execute(sql, params).fetchall()
+        return [FileReport.model_validate_json(row[0]) for row in rows]
+
+    def verify_chain(self) -> str | None:
+        """The id of the first row whose hash does not follow from the one before, or None."""
+        prev_hash = GENESIS_HASH
+        with self._lock, self._errors():
+            rows = self._db.execute(
+                "SELECT id, report_json, prev_hash, row_hash FROM reports ORDER BY seq"
+            )
+            for report_id, report_json, stored_prev, row_hash in rows:
+                if stored_prev != prev_hash or row_hash != chain_hash(prev_hash, report_json):
+                    return report_id
+                prev_hash = row_hash
+        return None
+
+    # -- internals -------------------------------------------------------------------------------
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError(f"ledger {self.path} is closed")
+        return self._conn
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:  # IMMEDIATE: two processes opening a new ledger at once
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise UsageError(f"ledger {self.path} has schema version {version}; this exchanged"
+                                 f" knows up to {SCHEMA_VERSION}: upgrade exchanged")
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    db.execute(statement)
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding SQLite's write lock from its start (BEGIN IMMEDIATE)."""
+        with self._lock, self._errors():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                    db.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Environment faults (locked past the timeout, disk full, unwritable) become transient."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in _TRANSIENT_SQLITE_CODES:
+                raise OutputUnavailable(f"ledger {self.path}: {exc}") from exc
+            raise
+        except OSError as exc:
+            raise OutputUnavailable(f"ledger {self.path}: {exc}") from exc
+
+
+def _statuses(values: Sequence[str]) -> list[str]:
+    known = [s.value for s in Status]
+    out = []
+    for value in values:
+        text = value.value if isinstance(value, Status) else str(value).strip().lower()
+        if text not in known:
+            raise UsageError(f"unknown status {value!r}; expected one of {', '.join(known)}")
+        out.append(text)
+    return out
+
+
+__all__ = [
+    "GENESIS_HASH", "MIGRATIONS", "SCHEMA_VERSION", "DuplicateReportId", "Ledger", "canonical_json",
+    "chain_hash", "file_matches", "utc_timestamp",
+]

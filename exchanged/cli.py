@@ -1,0 +1,195 @@
+"""The command line (DESIGN §1 "Command line"): parse, call one function, print, choose the exit code.
+
+Exit codes: 0 ok, 1 some file rejected / not valid, 2 usage or config error. A user error is one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from exchanged import __version__
+from exchanged.config import Settings, load_settings
+from exchanged.errors import ExchangedError, TransientError, UsageError
+from exchanged.output import Progress, print_reports
+from exchanged.report import FileReport, Status
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one clear line instead of usage + error
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _read_source(path_text: str) -> Any:
+    from exchanged.pipeline import Source
+
+    path = Path(path_text)
+    if path.is_symlink():
+        raise UsageError(f"{path_text}: is a symbolic link; give the file itself")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path_text}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path_text}: is a folder, not a file") from None
+    except PermissionError:
+        raise UsageError(f"{path_text}: permission denied") from None
+    return Source.from_bytes(data, path_text)
+
+
+def _exit_for(reports: Sequence[FileReport], *, strict: bool = False) -> int:
+    if strict:
+        return EXIT_OK if all(r.status is Status.ACCEPTED for r in reports) else EXIT_FAILED
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    from exchanged.lifecycle import Workspace, handle
+
+    workspace = Workspace.open(_settings(args))
+    reports: list[FileReport] = []
+    progress = Progress(len(args.files), enabled=not args.json)
+    try:
+        for path in args.files:
+            progress.start(path)
+            reports.append(handle(_read_source(path), workspace))
+            progress.done(reports[-1])
+    finally:
+        workspace.close()
+        progress.close()
+    print_reports(reports, as_json=args.json)
+    return _exit_for(reports)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from exchanged.mapping import load_mappings
+    from exchanged.pipeline import evaluate
+
+    settings = _settings(args)
+    mappings = load_mappings(settings.folder("mappings"))
+    reports = [evaluate(_read_source(path), mappings, settings).report for path in args.files]
+    print_reports(reports, as_json=args.json)
+    return _exit_for(reports, strict=True)
+
+
+def _since(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {text!r}: expected an ISO date or timestamp such as 2026-11-27 or 2026-11-27T08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from exchanged.audit import Ledger
+
+    settings = _settings(args)
+    statuses = [s.strip() for s in args.status.split(",")] if args.status else None
+    for status in statuses or ():
+        if status not in {s.value for s in Status}:
+            raise UsageError(f"--status {status!r}: one of {', '.join(s.value for s in Status)}")
+    if not settings.ledger_path.exists():
+        reports: list[FileReport] = []
+    else:
+        ledger = Ledger(settings.ledger_path)
+        try:
+            reports = ledger.query(since=_since(args.since), status=statuses, file=args.file)
+        finally:
+            ledger.close()
+    print_reports(reports, as_json=args.json, issues=False)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from exchanged.schemas import json_schema
+
+    print(json.dumps(json_schema(args.name), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from exchanged.demo import run_demo
+    from exchanged.lifecycle import Workspace
+
+    settings = _settings(args)
+    workspace = Workspace.open(settings)
+    try:
+        reports = run_demo(workspace)
+    finally:
+        workspace.close()
+    print_reports(reports, as_json=args.json)
+    if not args.json:
+        print(f"\nshop outputs in {settings.shop_dir}:")
+        for path in sorted(p for p in settings.shop_dir.rglob("*") if p.is_file()):
+            print(f"  {path.relative_to(settings.shop_dir)}  ({path.stat().st_size} bytes)")
+        print(f"originals and the ledger in {settings.folder('archive')}; try: exchanged audit")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="exchanged", description="File exchange between an ERP and an online shop.")
+    parser.add_argument("--version", action="version", version=f"exchanged {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: $EXCHANGED_CONFIG, else ./exchanged.toml)")
+    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="machine-readable output: a JSON array of file reports")
+        return p
+
+    p = command("process", cmd_process, "process files through the pipeline (originals are copied to the archive)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = command("check", cmd_check, "dry run: read, map, validate and report; writes nothing")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = command("audit", cmd_audit, "list what happened to files")
+    p.add_argument("--since", metavar="WHEN", help="received at or after (ISO date or timestamp)")
+    p.add_argument("--status", metavar="S[,S]", help="only these statuses")
+    p.add_argument("--file", metavar="PATTERN", help="file name glob or part of it")
+    command("demo", cmd_demo, "put sample ERP exports into the inbox, process them, show what came out")
+    p = command("schema", cmd_schema, "print the JSON Schema of a record, the config, a mapping or the file report", json_flag=False)
+    from exchanged.schemas import SCHEMA_NAMES
+
+    p.add_argument("name", choices=SCHEMA_NAMES, metavar="ENTITY", help=", ".join(SCHEMA_NAMES))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"exchanged: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TransientError as exc:
+        print(f"exchanged: {exc} (nothing was lost: the input was not archived; run again)", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("exchanged: interrupted", file=sys.stderr)
+        return 130
+    except (ExchangedError, Exception) as exc:  # a bug: one line, the traceback only with --debug
+        if debug:
+            raise
+        print(f"exchanged: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""Validate a whole batch of records column by column, with the models' own rules.
+
+A mapping hands over one string column per record field (canonical text). Each field's Kind checks
+its column in one pass; row rules check across fields; keys must be unique (the first occurrence
+wins). The result is a typed Arrow table in the model's schema plus the issues, located by line,
+row and field. No pydantic call per row: the kinds are the same rules pydantic applies
+(``tests/records/test_kinds_agree.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from exchanged.columns.keys import first_occurrence
+from exchanged.columns.schema import ATTRIBUTES_TYPE, arrow_schema
+from exchanged.records.base import Entity
+from exchanged.records.fields import ATTRIBUTES, FlatField, flat_fields, nested_models
+from exchanged.records.kinds import TextKind
+from exchanged.report import Issue, IssueCollector, Location
+
+OP_UPSERT = "upsert"
+OP_DELETE = "delete"
+_ATTRIBUTE_TEXT = TextKind(max_length=1000)
+
+
+class Batch(Protocol):
+    """What a mapping produces for one entity (``mapping.engine.EntityBatch``)."""
+
+    fields: pa.Table
+    lines: pa.Array
+    rows: pa.Array
+    ops: pa.Array | None
+    invalid: pa.Array
+
+
+@dataclass
+class ValidRecords:
+    """The typed outcome for one entity of one file."""
+
+    entity: Entity
+    records: pa.Table                 # valid upserts, in the model's Arrow schema, file order
+    deletes: pa.Table                 # key columns of valid delete rows
+    rejected_rows: int = 0
+    total_rows: int = 0
+
+
+@dataclass
+class _Failure:
+    mask: pa.Array
+    code: str
+    message: str
+    field: str
+    raw: pa.Array | None
+
+
+def _null_column(length: int) -> pa.Array:
+    return pa.nulls(length, pa.string())
+
+
+def _check_leaf(leaf: FlatField, raw: pa.Array, length: int, failures: list[_Failure]) -> pa.Array:
+    assert leaf.kind is not None
+    result = leaf.kind.column(raw)
+    for mask, code, message in result.failures:
+        failures.append(_Failure(mask, code, message, leaf.path, raw))
+    values = result.values
+    if leaf.required:
+        missing = pc.is_null(raw)
+        failures.append(_Failure(missing, "missing-value", f"{leaf.path} is required", leaf.path, None))
+    elif leaf.default is not None:
+        values = pc.fill_null(values, pa.scalar(leaf.default, leaf.kind.arrow_type))
+    return values
+
+
+def _attributes(columns: dict[str, pa.Array], length: int, failures: list[_Failure]) -> pa.Array:
+    """Assemble ``attributes.<name>`` columns into one map column (names in column order)."""
+    names = sorted(name for name in columns if name.startswith(ATTRIBUTES + "."))
+    if not names:
+        offsets = pa.array(np.zeros(length + 1, dtype=np.int32))
+        return pa.MapArray.from_arrays(offsets, pa.array([], pa.string()), pa.array([], pa.string()))
+    present = []
+    for name in names:
+        checked = _ATTRIBUTE_TEXT.column(columns[name])
+        for mask, code, message in checked.failures:
+            failures.append(_Failure(mask, code, message, name, columns[name]))
+        present.append(np.asarray(pc.is_valid(checked.values).to_numpy(zero_copy_only=False), dtype=bool))
+    matrix = np.stack(present, axis=1)  # rows x attributes
+    counts = matrix.sum(axis=1)
+    offsets = np.zeros(length + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    row_index, attr_index = np.nonzero(matrix)  # row-major: per row, attributes in name order
+    keys = pa.array([names[i].split(".", 1)[1] for i in range(len(names))], pa.string()).take(pa.array(attr_index))
+    stacked = pa.concat_arrays([columns[name] for name in names])
+    items = stacked.take(pa.array(attr_index.astype(np.int64) * length + row_index))
+    return pa.MapArray.from_arrays(pa.array(offsets), keys, items, type=ATTRIBUTES_TYPE)
+
+
+def _struct(model: Any, prefix: str, columns: dict[str, pa.Array], length: int, failures: list[_Failure]) -> pa.Array:
+    leaves = flat_fields(model)
+    children = []
+    for path, leaf in leaves.items():
+        raw = columns.get(f"{prefix}.{path}", _null_column(length))
+        children.append(_check_leaf(FlatField(f"{prefix}.{path}", leaf.kind, leaf.required, leaf.default, prefix), raw, length, failures))
+    schema = arrow_schema(model)
+    any_present = None
+    for child in children:
+        valid = pc.is_valid(child)
+        any_present = valid if any_present is None else pc.or_(any_present, valid)
+    struct = pa.StructArray.from_arrays(children, fields=list(schema), mask=pc.invert(any_present))
+    return struct
+
+
+def _combine(masks: list[pa.Array], length: int) -> np.ndarray:
+    out = np.zeros(length, dtype=bool)
+    for mask in masks:
+        out |= np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
+def validate(
+    entity: Entity,
+    batch: Batch,
+    collector: IssueCollector,
+    *,
+    on_row_error: Literal["reject_file", "drop_row"] = "drop_row",
+) -> ValidRecords:
+    """Check every row of ``batch`` against ``entity``'s rules; report issues into ``collector``."""
+    model = entity.model
+    length = batch.fields.num_rows
+    columns = {name: batch.fields.column(name).combine_chunks() for name in batch.fields.column_names}
+    failures: list[_Failure] = []
+    typed: dict[str, pa.Array] = {}
+    nested = nested_models(model)
+    for name in model.model_fields:
+        if name in nested:
+            typed[name] = _struct(nested[name], name, columns, length, failures)
+        elif name == ATTRIBUTES:
+            typed[name] = _attributes(columns, length, failures)
+        else:
+            leaf = flat_fields(model)[name]
+            typed[name] = _check_leaf(leaf, columns.get(name, _null_column(length)), length, failures)
+    for rule in model.row_rules:
+        mask = rule.broken_rows({name: typed[name] for name in rule.fields})
+        failures.append(_Failure(mask, rule.code, rule.message, rule.fields[-1], None))
+
+    is_delete = (
+        np.asarray(pc.fill_null(pc.equal(batch.ops, OP_DELETE), False).to_numpy(zero_copy_only=False), dtype=bool)
+        if batch.ops is not None
+        else np.zeros(length, dtype=bool)
+    )
+    key_fields = set(entity.key)
+    # A delete names a key and nothing else: only key-field failures count for it.
+    failures = [
+        f if f.field in key_fields else _Failure(pc.and_(f.mask, pa.array(~is_delete)), f.code, f.message, f.field, f.raw)
+        for f in failures
+    ]
+    mapping_invalid = np.asarray(pc.fill_null(batch.invalid, False).to_numpy(zero_copy_only=False), dtype=bool)
+    bad = _combine([f.mask for f in failures], length) | mapping_invalid
+
+    key_table = pa.table({k: typed[k] for k in entity.key})
+    duplicate = ~first_occurrence(key_table) & ~_combine([pc.is_null(typed[k]) for k in entity.key], length)
+    if duplicate.any():
+        failures.append(_Failure(pa.array(duplicate), "duplicate-key", f"{'/'.join(entity.key)} already given in an earlier row of this file (the first one wins)", entity.key[0], None))
+    bad |= duplicate
+
+    _report(failures, batch, collector)
+    if on_row_error == "reject_file" and bad.any():
+        keep = np.zeros(length, dtype=bool)
+    else:
+        keep = ~bad
+    table = pa.Table.from_arrays([typed[name] for name in model.model_fields], schema=_nullable(arrow_schema(model)))
+    records = table.filter(pa.array(keep & ~is_delete)).cast(arrow_schema(model))
+    deletes = key_table.filter(pa.array(keep & is_delete))
+    return ValidRecords(entity, records, deletes, rejected_rows=int(bad.sum()), total_rows=length)
+
+
+def _nullable(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f.with_nullable(True) for f in schema])
+
+
+def _report(failures: list[_Failure], batch: Batch, collector: IssueCollector) -> None:
+    """Turn failure masks into located issues, row by row, at most the collector's room."""
+    field_order = {f.field: i for i, f in enumerate(failures)}
+    found: list[tuple[int, int, int]] = []  # (row index, failure order, failure id)
+    total = 0
+    for number, failure in enumerate(failures):
+        mask = pc.fill_null(failure.mask, False)
+        count = pc.sum(mask).as_py() or 0
+        if not count:
+            continue
+        total += count
+        indices = np.flatnonzero(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool))
+        found.extend((int(i), field_order[failure.field], number) for i in indices[: collector.room + 1])
+    found.sort()
+    kept = found[: collector.room]
+    lines = batch.lines.take(pa.array([i for i, _, _ in kept], pa.int64())).to_pylist() if kept else []
+    rows = batch.rows.take(pa.array([i for i, _, _ in kept], pa.int64())).to_pylist() if kept else []
+    for (index, _, number), line, row in zip(kept, lines, rows):
+        failure = failures[number]
+        value = failure.raw[index].as_py() if failure.raw is not None else None
+        collector.add(Issue(code=failure.code, message=failure.message, value=value,
+                            location=Location(line=line, row=row, field=failure.field)))
+    collector.count_more(total - len(kept))

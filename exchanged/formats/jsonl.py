@@ -1,0 +1,243 @@
+"""JSON Lines writer for the shop outputs: one canonical JSON object per Arrow row.
+
+The representation is the one of docs/architecture.md "Canonical representation in JSON", i.e.
+what ``Model.model_dump_json()`` gives for the same record:
+
+======================================  =============================================
+Arrow type                              JSON
+======================================  =============================================
+``decimal128``                          string, no trailing zeros, no exponent:
+                                        ``"19.9"``, ``"10"``, ``"0"``, ``"-0.5"``
+``date32``                              ``"YYYY-MM-DD"``
+``timestamp`` (tz-aware)                UTC, ``"YYYY-MM-DDTHH:MM:SSZ"``, or
+                                        ``"…SS.ffffffZ"`` when microseconds are not 0
+``timestamp`` (naive)                   the same without ``Z``
+``bool``, integers                      JSON literals
+null                                    ``null``
+``map<string, string>``                 object (entry order kept)
+``struct``                              object; ``list``: array
+======================================  =============================================
+
+Keys follow column order; separators are compact (``,`` and ``:``); text is UTF-8, only ``"``,
+``\\`` and control characters below U+0020 escaped. Byte for byte this is
+``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` of the canonical Python values
+(held by a property test).
+
+Speed: a million rows must take about a second, so nothing here loops over rows in Python.
+Decimals and timestamps become canonical strings with ``pyarrow.compute`` (a cast, then one
+regex/literal replacement), and polars writes the NDJSON in Rust. polars is imported in this
+module only.
+
+>>> import pyarrow as pa, decimal
+>>> to_jsonl(pa.table({"sku": ["A-1"], "amount": pa.array([decimal.Decimal("19.90")], pa.decimal128(24, 6))}))
+b'{"sku":"A-1","amount":"19.9"}\\n'
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["to_jsonl", "jsonl_lines", "split_lines", "join_lines", "read_jsonl"]
+
+def to_jsonl(table: pa.Table, *, prefix: dict[str, Any] | None = None) -> bytes:
+    """One JSON object per row, each ending in ``\\n``; ``prefix`` keys come first on every line.
+
+    >>> import pyarrow as pa
+    >>> to_jsonl(pa.table({"sku": ["A", "B"]}), prefix={"op": "delete"})
+    b'{"op":"delete","sku":"A"}\\n{"op":"delete","sku":"B"}\\n'
+    """
+    data = _ndjson(table)
+    if prefix:
+        data = _add_prefix(data, prefix, table.column_names)
+    return data
+
+
+def jsonl_lines(table: pa.Table) -> pa.LargeStringArray:
+    """The rows of ``to_jsonl(table)`` as an Arrow array, one element per row, ``\\n`` included.
+
+    The elements sit back to back in one buffer, so ``join_lines`` gives the file without copying
+    row by row, and ``take``/``filter`` pick rows for a change feed.
+    """
+    return split_lines(_ndjson(table))
+
+
+def split_lines(data: bytes | pa.Buffer) -> pa.LargeStringArray:
+    """Cut JSONL text into its lines (each keeps its ``\\n``) without copying the text.
+
+    A raw newline byte never occurs inside a JSON line (JSON escapes it), so cutting at every
+    ``\\n`` is exact. A final line without ``\\n`` is kept as it is.
+    """
+    buffer = data if isinstance(data, pa.Buffer) else pa.py_buffer(data)
+    raw = np.frombuffer(buffer, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10) + 1
+    if len(raw) and (not len(ends) or ends[-1] != len(raw)):
+        ends = np.append(ends, len(raw))
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64), ends.astype(np.int64)])
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), buffer)
+
+
+def join_lines(lines: pa.Array | pa.ChunkedArray, *, prefix: dict[str, Any] | None = None) -> bytes:
+    """The text of newline-terminated ``lines`` (from ``jsonl_lines``/``split_lines``), concatenated.
+
+    Arrow keeps string offsets non-decreasing, so element ``i + 1`` starts where element ``i``
+    ends: the concatenation is one slice of the data buffer, copied once.
+    """
+    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+    parts = []
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.type != pa.large_string():
+            chunk = chunk.cast(pa.large_string())
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        first, last = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        parts.append(chunk.buffers()[2].slice(first, last - first).to_pybytes())
+    text = b"".join(parts)  # one part: returned as is, no copy
+    return _add_prefix(text, prefix, []) if prefix else text
+
+
+def read_jsonl(data: bytes) -> list[dict[str, Any]]:
+    """Parse JSONL text (for tests and tools); blank lines are skipped."""
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def _ndjson(table: pa.Table) -> bytes:
+    if table.num_columns == 0:
+        return b"{}\n" * table.num_rows
+    if table.num_rows == 0:
+        return b""
+    table = pa.Table.from_arrays([_for_polars(column) for column in table.columns], names=table.column_names)
+    frame = pl.from_arrow(table, rechunk=False)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.select(_canonical(pl.col(name), dtype).alias(name) for name, dtype in frame.schema.items())
+    out = io.BytesIO()
+    frame.write_ndjson(out)
+    return out.getvalue()
+
+
+def _add_prefix(data: bytes, prefix: dict[str, Any], columns: list[str]) -> bytes:
+    clash = set(prefix) & set(columns)
+    if clash:
+        raise ValueError(f"prefix keys {sorted(clash)} are also columns")
+    head = json.dumps(prefix, ensure_ascii=False, separators=(",", ":")).encode()[1:-1]
+    # Every line starts with "{" and every "\n" ends a line: insert after each line's "{".
+    data = b"{" + head + b"," + data[1:] if data else data
+    data = data.replace(b"\n{", b"\n{" + head + b",")
+    # A row without columns became "{head,}": in compact JSON "," never precedes "}" otherwise,
+    # and a raw "\n" only ends a line, so this touches nothing else.
+    return data.replace(b",}\n", b"}\n")
+
+
+def _canonical(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``expr`` with every value polars would not write canonically turned into its JSON string."""
+    if not _needs_work(dtype):
+        return expr
+    if isinstance(dtype, pl.Decimal):
+        text = expr.cast(pl.String)  # all `scale` digits: "19.900000"; never an exponent
+        if dtype.scale and dtype.scale > 0:
+            # "10.000000" -> "10." -> "10": the "." stops the zero stripping before the integer part.
+            text = text.str.strip_chars_end("0").str.strip_chars_end(".")
+        return text
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%.6f").str.strip_suffix(".000000")
+        text = expr.dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")
+        return text.str.replace(".000000Z", "Z", literal=True)  # pydantic omits a zero fraction
+    if isinstance(dtype, pl.Struct):
+        return expr.struct.with_fields(
+            _canonical(pl.field(field.name), field.dtype) for field in dtype.fields if _needs_work(field.dtype)
+        )
+    if isinstance(dtype, pl.List):
+        return expr.list.eval(_canonical(pl.element(), dtype.inner))
+    raise TypeError(f"no canonical JSON for {dtype}")  # pragma: no cover - _for_polars prevents it
+
+
+def _needs_work(dtype: pl.DataType) -> bool:
+    if isinstance(dtype, (pl.Decimal, pl.Datetime)):
+        return True
+    if isinstance(dtype, pl.Struct):
+        return any(_needs_work(field.dtype) for field in dtype.fields)
+    if isinstance(dtype, pl.List):
+        return _needs_work(dtype.inner)
+    return False
+
+
+def _for_polars(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Arrow types polars reads badly, made plain first (cheap casts; maps with such values)."""
+    target = _polars_type(column.type)
+    if target == column.type:
+        return column
+    if not _has_map_work(column.type):
+        return column.cast(target)
+    return pa.chunked_array([_map_contents(chunk) for chunk in column.chunks])
+
+
+def _polars_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_dictionary(t):
+        return _polars_type(t.value_type)
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz=t.tz)  # the safe cast refuses to drop nanoseconds
+    if pa.types.is_date64(t):
+        return pa.date32()
+    if pa.types.is_decimal(t) and (t.scale < 0 or t.precision > 38):
+        # polars reads decimal128 with a scale >= 0 only; the safe cast refuses what does not fit.
+        return pa.decimal128(min(38, t.precision - min(t.scale, 0)), max(t.scale, 0))
+    if pa.types.is_map(t):
+        return pa.map_(_polars_type(t.key_type), _polars_type(t.item_type))
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_polars_type(t.field(i).type)) for i in range(t.num_fields)])
+    if pa.types.is_fixed_size_list(t) or pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_polars_type(t.value_type)))
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_polars_type(t.value_type)))
+    return t
+
+
+def _has_map_work(t: pa.DataType) -> bool:
+    """True for a map whose keys or values are not written canonically by polars as they are."""
+    if pa.types.is_map(t):
+        return any(_map_value_needs_work(v) for v in (t.key_type, t.item_type))
+    if pa.types.is_struct(t):
+        return any(_has_map_work(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _has_map_work(t.value_type)
+    return False
+
+
+def _map_value_needs_work(t: pa.DataType) -> bool:
+    return not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+                or pa.types.is_boolean(t) or pa.types.is_date32(t) or pa.types.is_null(t))
+
+
+def _map_contents(arr: pa.Array) -> pa.Array:
+    """Maps cannot be rewritten by polars expressions: convert their keys and values as flat columns."""
+    t = arr.type
+    if not _has_map_work(t):
+        return arr.cast(_polars_type(t))
+    mask = arr.is_null() if arr.null_count else None
+    if pa.types.is_map(t):
+        # .keys/.items are the whole children and .offsets absolute, so slices stay right.
+        keys, items = (_flat_canonical(child) for child in (arr.keys, arr.items))
+        return pa.MapArray.from_arrays(arr.offsets, keys, items, mask=mask)
+    if pa.types.is_struct(t):
+        names = [t.field(i).name for i in range(t.num_fields)]
+        return pa.StructArray.from_arrays([_map_contents(c) for c in arr.flatten()], names=names, mask=mask)
+    if pa.types.is_fixed_size_list(t):
+        arr = arr.cast(pa.list_(t.value_field))
+    kind = pa.LargeListArray if pa.types.is_large_list(arr.type) else pa.ListArray
+    return kind.from_arrays(arr.offsets, _map_contents(arr.values), mask=mask)
+
+
+def _flat_canonical(arr: pa.Array) -> pa.Array:
+    """A flat array (map keys or values) with its values made canonical, through polars."""
+    column = _for_polars(pa.chunked_array([arr]))
+    frame = pl.from_arrow(pa.table({"v": column}), rechunk=False)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.select(_canonical(pl.col("v"), frame.schema["v"])).to_arrow()["v"].combine_chunks()

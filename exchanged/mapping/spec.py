@@ -1,0 +1,357 @@
+"""The mapping file model: what a mapping TOML may say, validated with pydantic.
+
+A mapping names the files it recognises (``[match]``), how to read them (``[csv]``) and, per
+entity, how each record field is read and transformed (``[entity.<name>]``). docs/mappings.md is
+the reference; ``exchanged schema mapping`` prints :meth:`Mapping.model_json_schema`.
+
+Structural errors (wrong type, unknown key) come from pydantic with the key's location; the rules
+that need the record models (unknown entity or field path, a date format on a decimal field, …)
+raise :class:`SpecProblems`, which carries the key of each problem so that the loader can point
+at its line.
+
+>>> spec = FieldSpec.model_validate("Artikelnr")
+>>> spec.column, spec.strip
+('Artikelnr', True)
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from exchanged.records import ENTITIES
+from exchanged.records.fields import ATTRIBUTES, FlatField, flat_fields
+from exchanged.records.kinds import DateKind, DecimalKind, TimestampKind
+
+if TYPE_CHECKING:
+    from exchanged.formats.csv import CsvOptions
+
+Key = tuple[str | int, ...]
+ATTRIBUTE_WILDCARD = f"{ATTRIBUTES}.*"
+Constant = str | bool | int | float | dt.date
+
+_TRANSFORM_KEYS = (
+    "default", "empty", "strip", "case", "map", "map_strict", "date_format", "timestamp_format",
+    "timezone", "scale", "decimal", "thousands", "join", "optional",
+)
+
+
+class SpecProblems(ValueError):
+    """Mapping rules broken, each with the key it is about (``("entity", "product", "gtn")``)."""
+
+    def __init__(self, problems: list[tuple[Key, str]]) -> None:
+        super().__init__("; ".join(f"{format_key(key)}: {message}" for key, message in problems))
+        self.problems = problems
+
+
+def format_key(key: Key) -> str:
+    """Dotted TOML key, quoting parts that are not bare keys: ``entity.product."attributes.colour"``."""
+    parts = []
+    for part in key:
+        text = str(part)
+        bare = text and all(c.isascii() and (c.isalnum() or c in "_-") for c in text)
+        parts.append(text if bare else f'"{text}"')
+    return ".".join(parts)
+
+
+def canonical_constant(value: Constant) -> str:
+    """A TOML constant as canonical text: ``true`` -> ``"true"``, ``1`` -> ``"1"``, a date -> ISO."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class FieldSpec(_Strict):
+    """How one record field is read. A bare string ``"Col"`` means ``{ column = "Col" }``.
+
+    Transforms apply in this order: read (column, columns + join, or value) -> strip -> empty ->
+    case -> map -> date / timestamp / decimal parsing -> scale -> default.
+    """
+
+    column: str | None = Field(None, description="source column; in `attributes.*` a pattern with one `*`")
+    columns: list[str] | None = Field(None, min_length=1, description="several columns joined with `join`")
+    join: str = Field(" ", description="separator for `columns`; empty parts are skipped")
+    value: Constant | None = Field(None, description="a constant, already canonical (no transforms apply)")
+    optional: bool = Field(False, description="the column may be absent from the file: the field is then left out")
+    default: Constant | None = Field(None, description="canonical value used when the result is empty")
+    empty: Literal["null", "keep"] = Field("null", description="what an empty cell becomes: null, or kept as ''")
+    strip: bool = Field(True, description="trim blanks (Unicode whitespace) at both ends")
+    case: Literal["upper", "lower"] | None = Field(None, description="change the letter case")
+    map: dict[str, str] | None = Field(None, description="code list: source code -> canonical code")
+    map_strict: bool = Field(False, description="a value not in `map` is an `unmapped-code` issue")
+    date_format: str | None = Field(None, description="strptime format of a date, e.g. %d.%m.%Y")
+    timestamp_format: str | None = Field(None, description="strptime format of a timestamp, e.g. %d.%m.%Y %H:%M")
+    timezone: str | None = Field(None, description="IANA zone of timestamps without offset, e.g. Europe/Berlin")
+    scale: Decimal | int | float | None = Field(None, description="multiply the decimal by this factor (0.19 * 100 = 19)")
+    decimal: Literal[".", ",", "auto"] | None = Field(None, description="decimal separator, overriding [csv]")
+    thousands: Literal[".", ",", " ", "'", ""] | None = Field(
+        None, description="thousands separator, overriding [csv]; '' for none"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"column": data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        return {"anyOf": [{"type": "string", "description": "column name, shorthand for { column = ... }"}, schema]}
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, value: Decimal | int | float | None) -> Decimal | None:
+        if value is None:
+            return None
+        try:
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        except InvalidOperation:
+            raise ValueError("scale must be a number") from None
+        if not number.is_finite() or number == 0 or len(number.as_tuple().digits) > 15:
+            raise ValueError("scale must be a non-zero number with at most 15 digits")
+        return number
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        given = [k for k in ("column", "columns", "value") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of column, columns, value (got {', '.join(given) or 'none'})")
+        if self.value is not None:
+            extra = sorted(set(self.model_fields_set) & set(_TRANSFORM_KEYS))
+            if extra:
+                raise ValueError(f"a constant value takes no transforms ({', '.join(extra)})")
+        if "join" in self.model_fields_set and self.columns is None:
+            raise ValueError("join only goes with columns")
+        if self.map_strict and self.map is None:
+            raise ValueError("map_strict needs a map")
+        if self.date_format and self.timestamp_format:
+            raise ValueError("give date_format or timestamp_format, not both")
+        if self.timestamp_format and "%z" not in self.timestamp_format and self.timezone is None:
+            raise ValueError("timestamp_format without %z needs a timezone (e.g. Europe/Berlin)")
+        return self
+
+    @property
+    def source_columns(self) -> list[str]:
+        """The file columns this spec reads (none for a constant)."""
+        if self.column is not None:
+            return [self.column]
+        return list(self.columns or [])
+
+    @property
+    def constant(self) -> str | None:
+        return None if self.value is None else canonical_constant(self.value)
+
+    @property
+    def default_text(self) -> str | None:
+        return None if self.default is None else canonical_constant(self.default)
+
+
+class MatchSpec(_Strict):
+    """Which files a mapping recognises: all given conditions must hold."""
+
+    filename: str | list[str] | None = Field(
+        None, description="glob(s) matched against the file's name, case-insensitive; any one may match"
+    )
+    columns: list[str] = Field(
+        default_factory=list, description="header columns that must all be present (blanks and case ignored)"
+    )
+    priority: int = Field(0, description="breaks ties: the higher wins")
+
+    @property
+    def globs(self) -> list[str]:
+        if self.filename is None:
+            return []
+        return [self.filename] if isinstance(self.filename, str) else list(self.filename)
+
+
+class CsvSpec(_Strict):
+    """How the CSV is read; ``auto`` detects (encoding: UTF-8 with or without BOM, else Windows-1252)."""
+
+    encoding: str = Field("auto", description="codec name (utf-8, cp1252, …) or auto")
+    delimiter: str = Field("auto", description="one character, or auto (one of , ; tab |)")
+    quotechar: str = Field('"', min_length=1, max_length=1)
+    decimal: Literal[".", ",", "auto"] = Field(".", description="decimal separator of decimal fields")
+    thousands: Literal[".", ",", " ", "'"] | None = Field(None, description="thousands separator of decimal fields")
+    header_line: int = Field(
+        1, ge=0, description="physical line (1-based) of the header; blank lines before it are skipped; 0: no header"
+    )
+    column_names: list[str] | None = Field(
+        None, min_length=1, description="the file has no header row: these are its column names"
+    )
+    skip_footer_lines: int = Field(0, ge=0, description="lines at the end that are not data")
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str) -> str:
+        if value != "auto" and len(value) != 1:
+            raise ValueError("delimiter must be one character or auto")
+        return value
+
+    @model_validator(mode="after")
+    def _separators(self) -> CsvSpec:
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError("decimal and thousands separators must differ")
+        if self.column_names and "header_line" in self.model_fields_set and self.header_line != 0:
+            raise ValueError("column_names is for a file without header row (leave header_line out, or 0)")
+        return self
+
+    def options(self) -> CsvOptions:
+        """The reader options of ``exchanged.formats.csv`` (imported here only: spec stays light)."""
+        from exchanged.formats.csv import CsvOptions
+
+        return CsvOptions(
+            encoding=None if self.encoding == "auto" else self.encoding,
+            delimiter=None if self.delimiter == "auto" else self.delimiter,
+            quotechar=self.quotechar,
+            header_line=0 if self.column_names else self.header_line,
+            column_names=tuple(self.column_names) if self.column_names else None,
+            skip_footer_lines=self.skip_footer_lines,
+        )
+
+
+class Mapping(_Strict):
+    """One mapping file. ``name`` defaults to the file's stem; user mappings override built-in ones."""
+
+    name: str = Field(min_length=1, description="defaults to the file name without .toml")
+    description: str | None = None
+    format: Literal["csv"] = "csv"
+    mode: Literal["full", "delta", "auto"] = Field(
+        "full", description="full snapshot, delta (upserts + deletes), or auto: delta when the op column is present"
+    )
+    on_row_error: Literal["reject_file", "drop_row"] = "drop_row"
+    unknown_columns: Literal["ignore", "warn"] = Field(
+        "ignore", description="warn: a header column no field reads is an `unknown-column` warning"
+    )
+    match: MatchSpec
+    csv: CsvSpec = Field(default_factory=CsvSpec)
+    entity: dict[str, dict[str, FieldSpec]] = Field(description="entity -> record field path -> how to read it")
+    op: FieldSpec | None = Field(None, description="delta/auto: where upsert/delete comes from")
+    source_path: SkipJsonSchema[Path | None] = Field(None, exclude=True)
+    builtin: SkipJsonSchema[bool] = Field(False, exclude=True)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Mapping:
+        problems: list[tuple[Key, str]] = []
+        if not self.match.globs and not self.match.columns:
+            problems.append((("match",), "give filename or columns (or both)"))
+        if self.csv.column_names and not self.match.globs:
+            problems.append((("match", "filename"), "a file without header (csv.column_names) is recognised by name only"))
+        if not self.entity:
+            problems.append((("entity",), "map at least one entity ([entity.product], …)"))
+        for entity, fields in self.entity.items():
+            problems.extend(_entity_problems(entity, fields, self.mode))
+        problems.extend(_op_problems(self))
+        if problems:
+            raise SpecProblems(problems)
+        return self
+
+    @property
+    def columns_used(self) -> set[str]:
+        """Every source column named by a field or the op (patterns included)."""
+        specs = [s for fields in self.entity.values() for s in fields.values()] + ([self.op] if self.op else [])
+        return {c for s in specs for c in s.source_columns}
+
+
+def _kind_name(leaf: FlatField) -> str:
+    return type(leaf.kind).__name__ if leaf.kind is not None else "attributes"
+
+
+def _entity_problems(entity: str, fields: dict[str, FieldSpec], mode: str) -> list[tuple[Key, str]]:
+    if entity not in ENTITIES:
+        return [(("entity", entity), f"unknown entity {entity!r} (known: {', '.join(ENTITIES)})")]
+    leaves = flat_fields(ENTITIES[entity].model)
+    problems: list[tuple[Key, str]] = []
+    for path, spec in fields.items():
+        key: Key = ("entity", entity, path)
+        if path.startswith(ATTRIBUTES + "."):
+            name = path[len(ATTRIBUTES) + 1:]
+            if not name:
+                problems.append((key, "give the attribute's name: attributes.<name>"))
+            elif path == ATTRIBUTE_WILDCARD:
+                if spec.column is None or spec.column.count("*") != 1:
+                    problems.append((key, "attributes.* reads every column matching a pattern with one '*', e.g. column = \"attributes.*\""))
+            elif spec.column and "*" in spec.column:
+                problems.append((key, "a column pattern with '*' only goes with attributes.*"))
+            elif ATTRIBUTES not in leaves:
+                problems.append((key, f"{entity} has no attributes"))
+            continue
+        leaf = leaves.get(path)
+        if leaf is None or path == ATTRIBUTES:
+            known = ", ".join(p if p != ATTRIBUTES else "attributes.<name>" for p in leaves)
+            problems.append((key, f"unknown field {path!r} ({entity} has: {known})"))
+            continue
+        if spec.column and "*" in spec.column:
+            problems.append((key, "a column pattern with '*' only goes with attributes.*"))
+        problems.extend((key, message) for message in _kind_problems(spec, leaf))
+    if mode == "full":
+        missing = [p for p, leaf in leaves.items() if leaf.required and p not in fields]
+        if missing:
+            problems.append((("entity", entity), f"required field(s) not mapped: {', '.join(missing)}"))
+    return problems
+
+
+def _kind_problems(spec: FieldSpec, leaf: FlatField) -> list[str]:
+    out = []
+    kind = leaf.kind
+    if (spec.decimal or spec.thousands is not None or spec.scale is not None) and not isinstance(kind, DecimalKind):
+        out.append(f"decimal, thousands and scale apply to decimal fields; {leaf.path} is {_kind_name(leaf)}")
+    if spec.decimal and spec.thousands and spec.decimal == spec.thousands:
+        out.append("decimal and thousands separators must differ")
+    if spec.date_format and not isinstance(kind, DateKind):
+        out.append(f"date_format applies to date fields; {leaf.path} is {_kind_name(leaf)}")
+    if (spec.timestamp_format or spec.timezone) and not isinstance(kind, TimestampKind):
+        out.append(f"timestamp_format and timezone apply to timestamp fields; {leaf.path} is {_kind_name(leaf)}")
+    return out
+
+
+def _op_problems(mapping: Mapping) -> list[tuple[Key, str]]:
+    op = mapping.op
+    if op is None:
+        if mapping.mode == "auto":
+            return [(("mode",), "mode = \"auto\" needs op = { column = \"op\" }: the column that makes a file a delta")]
+        return []
+    if mapping.mode == "full":
+        return [(("op",), "op goes with mode = \"delta\" or \"auto\"; a full snapshot has no deletes")]
+    if mapping.mode == "auto" and op.column is None:
+        return [(("op",), "mode = \"auto\" decides by the op column: give op.column")]
+    if op.date_format or op.timestamp_format or op.scale is not None or op.decimal or op.thousands is not None:
+        return [(("op",), "op takes strip, case, map and default only")]
+    if op.constant is not None and op.constant not in ("upsert", "delete"):
+        return [(("op", "value"), "op value must be upsert or delete")]
+    return []
+
+
+__all__ = ["CsvSpec", "FieldSpec", "Mapping", "MatchSpec", "SpecProblems", "canonical_constant", "format_key"]

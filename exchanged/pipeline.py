@@ -1,0 +1,142 @@
+"""One input file through read -> route -> map -> validate, without touching any folder.
+
+``evaluate`` is what ``exchanged check`` runs and the first half of ``exchanged process``: it returns
+the draft report and, for each entity, the typed records to publish. It writes nothing; publishing,
+archiving and the ledger are ``lifecycle.handle``'s business.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping as MappingType
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from exchanged.columns import arrow_schema, validate
+from exchanged.columns.validate import ValidRecords
+from exchanged.config import Settings
+from exchanged.errors import InputRejected
+from exchanged.formats import detect_format, read_for_mapping
+from exchanged.mapping import Mapping, apply_mapping, route_file
+from exchanged.publish import EntityUpdate
+from exchanged.records import ENTITIES
+from exchanged.report import FileReport, Issue, IssueCollector, Status
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def new_report_id(moment: dt.datetime) -> str:
+    """Sortable by time, unique without coordination: 20261127T154100123-3f9a1c2e."""
+    return moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: its bytes and how to name it in reports."""
+
+    data: bytes
+    display_name: str            # as shown in reports, e.g. "inbox/ARTIKEL_20261127.csv"
+    file_name: str               # the base name, used for routing by glob
+    received_at: dt.datetime
+    sha256: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes, display_name: str, received_at: dt.datetime | None = None) -> Source:
+        return cls(data, display_name, Path(display_name).name, received_at or utc_now(), hashlib.sha256(data).hexdigest())
+
+
+@dataclass
+class Evaluation:
+    """The outcome of ``evaluate``: a draft report and what to publish if it is not rejected."""
+
+    report: FileReport
+    updates: list[EntityUpdate] = field(default_factory=list)
+    mapping: Mapping | None = None
+
+
+def _draft(source: Source) -> FileReport:
+    return FileReport(
+        id=new_report_id(source.received_at), file=source.display_name, sha256=source.sha256,
+        size=len(source.data), status=Status.REJECTED, received_at=iso(source.received_at),
+    )
+
+
+def _reject(report: FileReport, issue: Issue, collector: IssueCollector) -> Evaluation:
+    collector.add(issue)
+    report.issues = collector.issues
+    report.issues_truncated = collector.truncated
+    report.status = Status.REJECTED
+    return Evaluation(report)
+
+
+def evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Settings) -> Evaluation:
+    """Read, route, map and validate ``source``; never raises for a fault in the file's content."""
+    report = _draft(source)
+    collector = IssueCollector(settings.issue_limit)
+    try:
+        if not source.data:
+            raise InputRejected(Issue(code="empty-file", message="the file is empty"))
+        if len(source.data) > settings.max_file_bytes:
+            raise InputRejected(Issue(code="file-too-large", message=f"{len(source.data)} bytes is more than max_file_bytes = {settings.max_file_bytes}"))
+        report.format = detect_format(source.data, source.file_name)
+        mapping = route_file(source.file_name, source.data, report.format, mappings.values())
+        report.mapping = mapping.name
+        table = read_for_mapping(source.data, mapping, settings.max_file_bytes)
+        collector.extend(table.issues)
+        batches = apply_mapping(mapping, table, issue_limit=settings.issue_limit)
+    except InputRejected as rejected:
+        return _reject(report, rejected.issue, collector)
+    results: list[tuple[ValidRecords, str]] = []
+    for batch in batches:
+        collector.extend(batch.issues)
+        collector.count_more(getattr(batch, "issues_truncated", 0))
+        entity = ENTITIES[batch.entity]
+        results.append((validate(entity, batch, collector, on_row_error=mapping.on_row_error), batch.mode))
+    return _conclude(report, collector, mapping, results, settings)
+
+
+def _conclude(
+    report: FileReport,
+    collector: IssueCollector,
+    mapping: Mapping,
+    results: list[tuple[ValidRecords, str]],
+    settings: Settings,
+) -> Evaluation:
+    report.entity = results[0][0].entity.name if results else None
+    report.entities = {valid.entity.name: valid.records.num_rows + valid.deletes.num_rows for valid, _ in results}
+    report.records = sum(report.entities.values())
+    report.rejected_records = max((valid.rejected_rows for valid, _ in results), default=0)
+    report.issues = collector.issues
+    report.issues_truncated = collector.truncated
+    total_rows = max((valid.total_rows for valid, _ in results), default=0)
+    errors = collector.errors > 0
+    if errors and (mapping.on_row_error == "reject_file" or report.records == 0):
+        report.status = Status.REJECTED
+        report.records = 0
+        report.entities = {}
+        return Evaluation(report, mapping=mapping)
+    if total_rows == 0 and any(mode == "full" for _, mode in results) and not settings.allow_empty_snapshot:
+        issue = Issue(code="empty-snapshot", message="a full snapshot without records would delete everything published; set allow_empty_snapshot = true to allow it")
+        return _reject(report, issue, collector)
+    report.status = Status.PARTIAL if errors or report.rejected_records else Status.ACCEPTED
+    updates = [
+        EntityUpdate(
+            entity=valid.entity.name, key=valid.entity.key, schema=arrow_schema(valid.entity.model),
+            records=valid.records, deletes=valid.deletes if mode == "delta" else None, mode=mode,
+        )
+        for valid, mode in results
+    ]
+    return Evaluation(report, updates, mapping)
+
+
+__all__ = ["Evaluation", "Source", "evaluate", "iso", "new_report_id", "pa", "utc_now"]
