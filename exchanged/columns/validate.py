@@ -184,7 +184,9 @@ def _nullable(schema: pa.Schema) -> pa.Schema:
 
 def _report(failures: list[_Failure], batch: Batch, collector: IssueCollector) -> None:
     """Turn failure masks into located issues, row by row, at most the collector's room."""
-    field_order = {f.field: i for i, f in enumerate(failures)}
+    field_order: dict[str, int] = {}
+    for failure in failures:  # model field order: failures are collected field by field
+        field_order.setdefault(failure.field, len(field_order))
     found: list[tuple[int, int, int]] = []  # (row index, failure order, failure id)
     total = 0
     for number, failure in enumerate(failures):

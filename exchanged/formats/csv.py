@@ -157,7 +157,8 @@ def _resolve_blank_lines(buf: bytes, start: int, end: int, cum: np.ndarray, span
     blanks_before = np.zeros(len(cum) + 1, dtype=np.int64)
     shift = 0
     for line in candidates:
-        i = int(np.searchsorted(cum, line - shift, side="right")) - 1
+        # the last record starting above this line (an empty line never starts a record)
+        i = int(np.searchsorted(cum, line - shift, side="left")) - 1
         if i >= 0 and line - shift < cum[i] + spans[i]:
             continue  # an empty line inside a quoted value
         shift += 1

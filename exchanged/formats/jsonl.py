@@ -44,7 +44,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_jsonl", "jsonl_lines", "split_lines", "join_lines", "read_jsonl"]
+__all__ = ["to_jsonl", "jsonl_lines", "split_lines", "join_lines", "lines_buffer", "line_digests", "read_jsonl"]
+
+# Two fixed seed sets: line digests must agree between calls within a process (and across runs).
+_SEEDS = ((0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A), (0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19))
 
 def to_jsonl(table: pa.Table, *, prefix: dict[str, Any] | None = None) -> bytes:
     """One JSON object per row, each ending in ``\\n``; ``prefix`` keys come first on every line.
@@ -84,23 +87,40 @@ def split_lines(data: bytes | pa.Buffer) -> pa.LargeStringArray:
 
 
 def join_lines(lines: pa.Array | pa.ChunkedArray, *, prefix: dict[str, Any] | None = None) -> bytes:
-    """The text of newline-terminated ``lines`` (from ``jsonl_lines``/``split_lines``), concatenated.
+    """The text of newline-terminated ``lines`` (from ``jsonl_lines``/``split_lines``), concatenated."""
+    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+    text = b"".join(lines_buffer(chunk).to_pybytes() for chunk in chunks)
+    return _add_prefix(text, prefix, []) if prefix else text
+
+
+def lines_buffer(lines: pa.Array) -> pa.Buffer:
+    """The concatenated text of ``lines`` without copying it.
 
     Arrow keeps string offsets non-decreasing, so element ``i + 1`` starts where element ``i``
-    ends: the concatenation is one slice of the data buffer, copied once.
+    ends: the concatenation is one slice of the data buffer.
     """
-    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    parts = []
-    for chunk in chunks:
-        if len(chunk) == 0:
-            continue
-        if chunk.type != pa.large_string():
-            chunk = chunk.cast(pa.large_string())
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
-        first, last = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        parts.append(chunk.buffers()[2].slice(first, last - first).to_pybytes())
-    text = b"".join(parts)  # one part: returned as is, no copy
-    return _add_prefix(text, prefix, []) if prefix else text
+    if lines.type != pa.large_string():
+        lines = lines.cast(pa.large_string())
+    if len(lines) == 0:
+        return pa.py_buffer(b"")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    first, last = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    return lines.buffers()[2].slice(first, last - first)
+
+
+def line_digests(lines: pa.Array) -> np.ndarray:
+    """Per line: two independent 64-bit hashes and the byte length, as a ``(n, 3)`` uint64 matrix.
+
+    Comparing digests instead of text saves taking both line arrays into pair order (each a
+    copy of the whole text); polars hashes at memory speed on all cores.
+    """
+    if len(lines) == 0:
+        return np.zeros((0, 3), dtype=np.uint64)
+    series = pl.from_arrow(lines.cast(pa.large_binary()))
+    assert isinstance(series, pl.Series)
+    hashes = [series.hash(*seeds).to_numpy() for seeds in _SEEDS]
+    lengths = pc.binary_length(lines).to_numpy(zero_copy_only=False).astype(np.uint64)
+    return np.column_stack([*hashes, lengths])
 
 
 def read_jsonl(data: bytes) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import types
 import typing
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -49,6 +49,8 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _literal_kind(annotation: Any, path: str) -> Kind | None:
+    if get_origin(annotation) is Annotated:  # Optional[Annotated[...]]: the Kind sits inside
+        return kind_of(list(get_args(annotation)[1:]))
     if get_origin(annotation) is Literal:
         return CodeList(codes=frozenset(get_args(annotation)), list_name=f"{path} (one of {', '.join(get_args(annotation))})", issue_code="invalid-code")
     return None

@@ -1,0 +1,7 @@
+"""Publishing validated records to the shop outputs: state files, change feed, manifest."""
+
+from exchanged.publish.manifest import MANIFEST, read_manifest
+from exchanged.publish.publisher import publish
+from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
+
+__all__ = ["MANIFEST", "EntityResult", "EntityUpdate", "SourceRef", "publish", "read_manifest"]

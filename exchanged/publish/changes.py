@@ -1,0 +1,121 @@
+"""The change feed: which records one input changed, and ``changes/<entity>/<seq>.jsonl``.
+
+A change file holds ``{"op":"upsert", ...record}`` lines (records new or different from the
+published ones, in key order) followed by ``{"op":"delete", ...key columns}`` lines (published
+keys that are gone, in key order). Unchanged records produce nothing, deleting an unknown key
+produces nothing, and an input that changes nothing writes no file. Each line is idempotent, so
+applying a change file twice (possible only after a crash, see ``next_seq``) is harmless.
+
+How records are compared: by their canonical JSON lines, which the state's JSONL needs anyway.
+Records are matched to the published rows by key with ``pyarrow.compute.index_in`` (a hash
+lookup; nulls match nulls, unlike a join), and each matched pair is compared by two 64-bit hashes
+of its lines plus their byte lengths (``line_digests``). Measured with 1,000,000 products on the
+2-core machine: about 0.4 s for the key lookup and 0.15 s for the digests, against about 1 s for
+taking both line arrays into pair order and comparing them byte by byte; a false "unchanged"
+needs two independent 64-bit hash collisions between lines of equal length (about 2^-128).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from exchanged.formats.jsonl import join_lines, line_digests, to_jsonl
+from exchanged.publish.state import key_text
+
+__all__ = ["Diff", "diff", "change_text", "next_seq", "change_file_name"]
+
+_CHANGE_FILE = re.compile(r"^(\d{10})\.jsonl$")
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Row indices: ``upserts`` into the update's records, ``deleted``/``kept`` into the current state."""
+
+    upserts: np.ndarray
+    deleted: np.ndarray
+    kept: np.ndarray
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(len(self.upserts) or len(self.deleted))
+
+
+def diff(
+    current: pa.Table,
+    current_lines: pa.Array,
+    records: pa.Table,
+    record_lines: pa.Array,
+    deletes: pa.Table | None,
+    key: tuple[str, ...],
+    full: bool,
+) -> Diff:
+    """Compare an update with the current state (both aligned to one schema, keys unique in each)."""
+    current_keys = key_text(current, key)
+    match = _index_in(key_text(records, key), current_keys)
+    matched = match >= 0
+    same = np.zeros(len(match), dtype=bool)
+    if matched.any():
+        new = line_digests(record_lines)
+        old = line_digests(current_lines)
+        same[matched] = (new[matched] == old[match[matched]]).all(axis=1)
+    replaced = np.zeros(current.num_rows, dtype=bool)
+    replaced[match[matched]] = True
+    if full:
+        gone = ~replaced
+    else:
+        gone = np.zeros(current.num_rows, dtype=bool)
+        if deletes is not None and deletes.num_rows:
+            hit = _index_in(key_text(deletes, key), current_keys)
+            gone[hit[hit >= 0]] = True
+        gone &= ~replaced  # a key both deleted and upserted ends upserted
+    return Diff(
+        upserts=np.flatnonzero(~same),
+        deleted=np.flatnonzero(gone),
+        kept=np.flatnonzero(~gone & ~replaced) if not full else np.empty(0, dtype=np.int64),
+        unchanged=int(same.sum()),
+    )
+
+
+def change_text(record_lines: pa.Array, current: pa.Table, d: Diff, key: tuple[str, ...]) -> bytes:
+    """The change file: upsert lines, then delete lines (key columns only)."""
+    upserts = join_lines(record_lines.take(pa.array(d.upserts, pa.int64())), prefix={"op": "upsert"})
+    gone = current.select(list(key)).take(pa.array(d.deleted, pa.int64()))
+    return upserts + to_jsonl(gone, prefix={"op": "delete"})
+
+
+def next_seq(changes_dir: Path, last_seq: int) -> int:
+    """The next change file number: above the manifest's ``last_seq`` and above every file present.
+
+    A file beyond the manifest's ``last_seq`` is left by a publish interrupted before its manifest;
+    a consumer may have read it already, so its number is never reused.
+    """
+    highest = last_seq
+    try:
+        names = [entry.name for entry in Path(changes_dir).iterdir()]
+    except FileNotFoundError:
+        names = []
+    for name in names:
+        found = _CHANGE_FILE.match(name)
+        if found:
+            highest = max(highest, int(found.group(1)))
+    return highest + 1
+
+
+def change_file_name(seq: int) -> str:
+    """``0000000012.jsonl``: ten digits, so names sort in seq order."""
+    return f"{seq:010d}.jsonl"
+
+
+def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Per value, its index in ``value_set`` (unique values), or -1."""
+    if len(values) == 0 or len(value_set) == 0:
+        return np.full(len(values), -1, dtype=np.int64)
+    found = pc.index_in(values, value_set=value_set)
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64, copy=False)
