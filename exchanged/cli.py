@@ -102,12 +102,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for status in statuses or ():
         if status not in {s.value for s in Status}:
             raise UsageError(f"--status {status!r}: one of {', '.join(s.value for s in Status)}")
+    since = _since(args.since)
     if not settings.ledger_path.exists():
         reports: list[FileReport] = []
     else:
         ledger = Ledger(settings.ledger_path)
         try:
-            reports = ledger.query(since=_since(args.since), status=statuses, file=args.file)
+            reports = ledger.query(since=since, status=statuses, file=args.file)
         finally:
             ledger.close()
     print_reports(reports, as_json=args.json, issues=False)

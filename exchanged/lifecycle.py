@@ -72,13 +72,15 @@ def handle(source: Source, workspace: Workspace) -> FileReport:
         report = evaluation.report
         if report.status in (Status.ACCEPTED, Status.PARTIAL):
             _publish(evaluation, source, workspace)
-    if report.status is Status.REJECTED:
-        stored = workspace.archive.quarantine(source.data, report=report, name=source.file_name, received_at=source.received_at)
-    else:
-        stored = workspace.archive.store(source.data, report_id=report.id, name=source.file_name, received_at=source.received_at)
-    report.archive = workspace.relative(stored)
+    rejected = report.status is Status.REJECTED
+    target = workspace.archive.path_for(report_id=report.id, name=source.file_name, received_at=source.received_at, quarantine=rejected)
+    report.archive = workspace.relative(target)
     report.finished_at = iso(utc_now())
     report.duration_ms = round((time.perf_counter() - started) * 1000)
+    if rejected:  # the report beside the quarantined file is the complete one
+        workspace.archive.quarantine(source.data, report=report, name=source.file_name, received_at=source.received_at)
+    else:
+        workspace.archive.store(source.data, report_id=report.id, name=source.file_name, received_at=source.received_at)
     workspace.ledger.record(report)
     return report
 

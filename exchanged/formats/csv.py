@@ -24,7 +24,7 @@ Reading (``read_csv``):
 The body goes to ``pyarrow.csv`` in one call over the (UTF-8) input buffer, multi-threaded. Row
 locations cost one LF count on the common path; only files with quoted line breaks, blank lines or
 ragged rows take a slower but still columnar path (ragged rows need a single-threaded re-parse,
-because pyarrow reports an invalid row's number only then).
+because pyarrow reports an invalid row's number only then; about 3 s per million bad rows).
 
 Writing (``write_csv``) quotes a value only when it contains the delimiter, any other candidate
 delimiter (so re-reading never guesses another one), the quote character, CR or LF, or starts or
@@ -34,6 +34,9 @@ one-column file, where an empty line would vanish).
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -83,31 +86,39 @@ def _dialect(decoded: Decoded, layout: Layout, options: CsvOptions) -> CsvDialec
 def sniff_dialect(data: bytes, options: CsvOptions = CsvOptions()) -> CsvDialect:
     """The dialect ``read_csv`` would use; the encoding is checked over the whole input."""
     check_size(data, options)
-    decoded, layout = decode_and_locate(data, options, prefix=False)
+    decoded, layout = decode_and_locate(bytes(data), options, prefix=False)
     return _dialect(decoded, layout, options)
 
 
 def read_header(data: bytes, options: CsvOptions = CsvOptions()) -> list[str]:
     """The column names, as ``read_csv`` names them, from about the first 64 KiB (for routing)."""
     check_size(data, options)
-    return decode_and_locate(data, options, prefix=True)[1].names
+    return decode_and_locate(bytes(data), options, prefix=True)[1].names
 
 
 # --- reading --------------------------------------------------------------------------------------
 
-@dataclass
-class _Invalid:
-    number: int | None      # 1-based record number in the body (pyarrow knows it single-threaded)
-    found: int
-    breaks: int             # LFs inside the record
+class _HasInvalid(Exception):
+    """The multi-threaded parse met a row of the wrong width (it cannot tell which one)."""
 
 
 def _parse(body: pa.Buffer, ncols: int, layout: Layout, options: CsvOptions, *, threads: bool,
-           multiline: bool) -> tuple[pa.Table, list[_Invalid]]:
-    invalid: list[_Invalid] = []
+           multiline: bool) -> tuple[pa.Table, np.ndarray]:
+    """One pyarrow parse of the body. Multi-threaded it stops at the first row of the wrong width
+    (``_HasInvalid``): pyarrow numbers invalid rows only single-threaded, and calling back into
+    Python from several threads per bad row is an order of magnitude slower than one thread.
+
+    The invalid rows come back as an int64 array of (record number in the body, 1-based; fields
+    found; line breaks inside the record).
+    """
+    invalid: list[tuple[int, int, int]] = []
+    append = invalid.append
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append(_Invalid(row.number, row.actual_columns, row.text.count("\n")))
+        if threads:
+            append((0, 0, 0))
+            return "error"
+        append((row.number or 0, row.actual_columns, row.text.count("\n") if multiline else 0))
         return "skip"
 
     keys = [str(i) for i in range(ncols)]
@@ -124,10 +135,12 @@ def _parse(body: pa.Buffer, ncols: int, layout: Layout, options: CsvOptions, *, 
                 convert_options=pacsv.ConvertOptions(
                     column_types={k: pa.string() for k in keys}, null_values=[""], strings_can_be_null=True,
                     quoted_strings_can_be_null=True, check_utf8=False))
-            return table, invalid
+            return table, np.array(invalid, dtype=np.int64).reshape(-1, 3)
         except pa.ArrowInvalid as exc:
+            if threads and invalid:
+                raise _HasInvalid from None
             if "straddling" in str(exc) and block_size < body.size:
-                block_size = min(max(block_size * 16, 1), max(body.size + 1, 1), 2**31 - 1)
+                block_size = min(block_size * 16, body.size + 1, 2**31 - 1)
                 invalid.clear()
                 continue
             raise reject("malformed-csv", f"the file cannot be parsed as CSV: {exc}") from None
@@ -166,6 +179,27 @@ def _resolve_blank_lines(buf: bytes, start: int, end: int, cum: np.ndarray, span
     return cum + np.cumsum(blanks_before)[: len(cum)]
 
 
+def _unterminated(buf: bytes, start: int, end: int, nlines: int, layout: Layout, options: CsvOptions) -> bool:
+    """Whether the last record (its last ``nlines`` lines) ends inside a quoted value."""
+    if nlines < 2 or not options.quotechar:
+        return False
+    pos = end - 1 if buf[end - 1] == 0x0A else end
+    for _ in range(nlines):  # back over the record's inner line breaks to the one before it
+        pos = buf.rfind(b"\n", start, pos)
+        if pos < 0:
+            break
+    text = buf[max(pos + 1, start):end].decode("utf-8")
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter,
+                            quotechar=options.quotechar, strict=True):
+            pass
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # a huge value: count the quotes instead
+            return text.count(options.quotechar) % 2 == 1
+        return "unexpected end of data" in str(exc)
+    return False
+
+
 def _row_breaks(table: pa.Table) -> np.ndarray:
     total = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
@@ -190,17 +224,20 @@ def read_csv(data: bytes, options: CsvOptions = CsvOptions()) -> TabularSource:
     body = pa.py_buffer(buf).slice(start, end - start)
     quote = options.quotechar.encode("utf-8") if options.quotechar else b""
     multiline = bool(quote) and buf.find(quote, start, end) >= 0
-    table, invalid = _parse(body, ncols, layout, options, threads=True, multiline=multiline)
-    if invalid:  # their positions are only known from a single-threaded parse
+    try:
+        table, invalid = _parse(body, ncols, layout, options, threads=True, multiline=multiline)
+    except _HasInvalid:  # rows of the wrong width: their positions need a single-threaded parse
         table, invalid = _parse(body, ncols, layout, options, threads=False, multiline=multiline)
 
-    invalid.sort(key=lambda bad: (bad.number is None, bad.number or 0))
+    numbers = invalid[:, 0]
+    if len(numbers) > 1 and not bool(np.all(numbers[1:] >= numbers[:-1])):
+        invalid = invalid[np.argsort(numbers, kind="stable")]
+        numbers = invalid[:, 0]
     nvalid = table.num_rows
     nrecords = nvalid + len(invalid)
     is_invalid = np.zeros(nrecords, dtype=bool)
-    for bad in invalid:
-        if bad.number is not None and 0 < bad.number <= nrecords:
-            is_invalid[bad.number - 1] = True
+    numbered = (numbers >= 1) & (numbers <= nrecords)
+    is_invalid[numbers[numbered] - 1] = True
     if int(is_invalid.sum()) != len(invalid):  # pyarrow did not number them: keep them at the end
         is_invalid[:] = False
         is_invalid[nvalid:] = True
@@ -212,12 +249,18 @@ def read_csv(data: bytes, options: CsvOptions = CsvOptions()) -> TabularSource:
         starts = np.arange(nrecords, dtype=np.int64)
     else:
         spans = np.ones(nrecords, dtype=np.int64)
-        spans[valid_pos] += _row_breaks(table)
-        spans[invalid_pos] += np.array([bad.breaks for bad in invalid], dtype=np.int64)
+        if multiline:  # without quotes no value can hold a line break
+            spans[valid_pos] += _row_breaks(table)
+        spans[invalid_pos] += invalid[:, 2]
         cum = np.concatenate(([0], np.cumsum(spans)[:-1])).astype(np.int64)
         starts = cum
         if nrecords and int(cum[-1] + spans[-1]) != body_lines:
             starts = _resolve_blank_lines(buf, start, end, cum, spans)
+    unclosed = bool(nvalid and not is_invalid[-1] and nrecords != body_lines and _unterminated(
+        buf, start, end, body_lines - int(starts[-1]), layout, options))
+    if unclosed:  # the last record swallowed everything after an unclosed quote: drop it
+        valid_pos = valid_pos[:-1]
+        table = table.slice(0, nvalid - 1)
     starts += layout.body_line
 
     truncated = 0
@@ -225,8 +268,12 @@ def read_csv(data: bytes, options: CsvOptions = CsvOptions()) -> TabularSource:
         if n >= MAX_ISSUES:
             truncated = len(invalid_pos) - MAX_ISSUES
             break
-        issues.append(Issue(code="ragged-row", message=f"expected {ncols} fields, found {invalid[n].found}",
+        issues.append(Issue(code="ragged-row", message=f"expected {ncols} fields, found {int(invalid[n, 1])}",
                             location=Location(line=int(starts[pos]), row=int(pos) + 1)))
+    if unclosed:
+        issues.append(Issue(code="unterminated-quote", location=Location(line=int(starts[-1]), row=nrecords),
+                            message="a quoted value in this record is never closed: the rest of the file was "
+                                    "read into it"))
     table = table.rename_columns(names)
     return TabularSource(table, pa.array(starts[valid_pos]), pa.array(valid_pos + 1), dialect, issues,
                          truncated)
@@ -248,15 +295,9 @@ def _render(column: pa.ChunkedArray | pa.Array, quotechar: str, pattern: str, em
         quoted = pc.binary_join_element_wise(
             quotechar, pc.replace_substring(column, quotechar, quotechar * 2), quotechar, "")
         column = pc.if_else(needs, quoted, column)
+    if empty:
+        column = pc.if_else(pc.equal(column, ""), empty, column)
     return pc.fill_null(column, empty)
-
-
-def _quote_name(name: str, dialect: CsvDialect) -> str:
-    q = dialect.quotechar
-    specials = set(DELIMITERS) | {q, "\r", "\n"}
-    if q and (not name or any(c in specials for c in name) or name != name.strip() or name[0] == "\ufeff"):
-        return q + name.replace(q, q * 2) + q
-    return name
 
 
 def write_csv(table: pa.Table, dialect: CsvDialect | None = None) -> bytes:
@@ -267,35 +308,30 @@ def write_csv(table: pa.Table, dialect: CsvDialect | None = None) -> bytes:
     """
     dialect = dialect or CsvDialect()
     d, q, eol = dialect.delimiter, dialect.quotechar, dialect.line_terminator
-    lines: list[str] = []
+    pattern = _needs_quotes_pattern(q)
+    parts: list[bytes] = []
     if dialect.header_line:
-        lines.append(d.join(_quote_name(name, dialect) for name in table.column_names) + eol)
-    head = "".join(lines).encode("utf-8")
-    body = b""
+        names = _render(pa.array(table.column_names, pa.string()), q, pattern, q * 2).to_pylist()
+        parts.append((d.join(names) + eol).encode("utf-8"))
     if table.num_columns and table.num_rows:
-        pattern = _needs_quotes_pattern(q)
-        empty = q * 2 if table.num_columns == 1 and q else ""
-        cells = [_render(table.column(i), q, pattern, empty) for i in range(table.num_columns)]
+        empty = q * 2 if table.num_columns == 1 else ""
+        cells = [_render(column, q, pattern, empty) for column in table.combine_chunks().columns]
         rows = pc.binary_join_element_wise(*cells, d) if len(cells) > 1 else cells[0]
-        rows = pc.binary_join_element_wise(rows, "", eol)  # row + eol + ""
+        rows = pc.binary_join_element_wise(rows, "", eol)  # row + eol + "": every row ends with eol
         rows = pc.cast(rows, pa.large_string())
-        if isinstance(rows, pa.ChunkedArray):
-            rows = rows.combine_chunks()
+        rows = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
         offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
-        body = rows.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
-    text_utf8 = head + body
-    encoding = dialect.encoding
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and not dialect.bom:
-        return text_utf8
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
-        return b"\xef\xbb\xbf" + text_utf8
+        parts.append(rows.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes())
+    text_utf8 = b"".join(parts)
+    codec = codecs.lookup(dialect.encoding).name
+    if codec in ("utf-8", "utf-8-sig"):
+        return codecs.BOM_UTF8 + text_utf8 if dialect.bom or codec == "utf-8-sig" else text_utf8
     text = text_utf8.decode("utf-8")
     try:
-        return text.encode(encoding)
+        return text.encode(dialect.encoding)
     except UnicodeEncodeError as exc:
         line = text.count("\n", 0, exc.start) + 1
         raise InputRejected(Issue(
             code="unencodable-character", location=Location(line=line),
-            message=f"character {text[exc.start]!r} on line {line} cannot be written in {encoding}",
+            message=f"character {text[exc.start]!r} on line {line} cannot be written in {dialect.encoding}",
             value=text[exc.start])) from None
-

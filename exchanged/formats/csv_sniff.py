@@ -29,7 +29,8 @@ DELIMITERS = (",", ";", "\t", "|")
 # same way is deliberate, while commas also occur in text and decimal numbers.
 _TIE_ORDER = {"\t": 0, ";": 1, "|": 2, ",": 3}
 SNIFF_LINES = 50
-SNIFF_BYTES = 32 * 1024
+SNIFF_BYTES = 32 * 1024   # the sample: SNIFF_LINES lines, or fewer when they pass SNIFF_BYTES ...
+SNIFF_MAX_BYTES = 64 * 1024  # ... but at least one line, cut here when it is longer still
 PREFIX_BYTES = 64 * 1024  # what read_header / sniff_dialect decode of a big file
 MAX_COLUMNS = 10_000
 _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
@@ -59,8 +60,11 @@ class CsvOptions:
             raise ValueError(f"quotechar must be one character (or '' for none), not {self.quotechar!r}")
         if self.header_line < 0 or self.skip_footer_lines < 0:
             raise ValueError("header_line and skip_footer_lines must not be negative")
-        if self.column_names is not None and self.header_line != 0:
-            raise ValueError("column_names name the columns of a file without header row (header_line = 0)")
+        if self.column_names is not None:
+            if self.header_line != 0:
+                raise ValueError("column_names name the columns of a file without header row (header_line = 0)")
+            if not self.column_names or len(set(self.column_names)) != len(self.column_names):
+                raise ValueError("column_names must be distinct and not empty")
         if self.max_bytes is not None and self.max_bytes < 0:
             raise ValueError("max_bytes must not be negative")
         if self.encoding is not None:
@@ -253,7 +257,7 @@ def _lines(buf: bytes, pos: int, end: int, offsets: list[int] | None = None) -> 
         nxt = _next_line(buf, pos, end)
         if offsets is not None:
             offsets[0] = nxt
-        yield buf[pos:nxt].decode("utf-8")
+        yield buf[pos:nxt].decode("utf-8", errors="replace")  # only a cut sample has a partial character
         pos = nxt
 
 
@@ -265,19 +269,48 @@ def _reader(lines: Iterator[str] | list[str], delimiter: str, quotechar: str) ->
 
 # --- delimiter ------------------------------------------------------------------------------------
 
+def _field_counts(lines: list[str], delimiter: str, quotechar: str, truncated: bool) -> list[int]:
+    try:
+        counts = [len(record) for record in _reader(lines, delimiter, quotechar) if record]
+    except csv.Error:
+        return []
+    if truncated and len(counts) > 1:
+        counts.pop()  # may be cut inside a quoted value
+    return counts
+
+
+def _quoting_errors(text: str, delimiter: str, quotechar: str) -> int:
+    """Fields that break the quoting rules when ``delimiter`` splits ``text``: a quote inside an
+    unquoted field, or text after a closing quote. The right delimiter sees quotes only around
+    whole fields; a wrong one cuts quoted fields in the middle."""
+    d, q = re.escape(delimiter), re.escape(quotechar)
+    token = re.compile(rf"{q}(?:[^{q}]|{q}{q})*{q}|[^{d}\r\n]*")
+    errors, pos, size = 0, 0, len(text)
+    while pos < size:
+        field = token.match(text, pos).group()
+        pos += len(field)
+        if field[:1] != quotechar and quotechar in field:
+            errors += 1
+        while pos < size and text[pos] not in (delimiter, "\r", "\n"):  # text after a closing quote
+            errors += 1
+            pos = token.match(text, pos + 1).end()
+        pos += 1
+    return errors
+
+
 def sniff_delimiter(buf: bytes, pos: int, end: int, quotechar: str, complete: bool) -> str:
     """The candidate that splits the sample into the most consistent field count above one.
 
     Each candidate parses the first lines with the ``csv`` module (so quoted delimiters do not
     count). Score, best first: the share of records having the most common field count (ties: the
-    first record's count, then the larger); how often a quote sits next to the candidate (quoted
-    fields open after and close before the true delimiter, while a wrong candidate finds quotes in
-    the middle of its fields); that field count; then tab, ``;``, ``|``, ``,``. No candidate above
-    one field: ``,``.
+    first record's count, then the larger); fewer quoting errors (a quote in the middle of a field
+    or text after a closing quote, as a wrong candidate sees the quoted values of the right one);
+    that field count; then tab, ``;``, ``|``, ``,``. No candidate above one field: ``,``.
     """
+    limit = min(end, pos + SNIFF_MAX_BYTES)
     sample_end, count = pos, 0
-    while sample_end < end and count < SNIFF_LINES and (count == 0 or sample_end - pos < SNIFF_BYTES):
-        sample_end = _next_line(buf, sample_end, end)
+    while sample_end < limit and count < SNIFF_LINES and (count == 0 or sample_end - pos < SNIFF_BYTES):
+        sample_end = _next_line(buf, sample_end, limit)
         count += 1
     if sample_end == end and not complete and count < SNIFF_LINES and sample_end - pos < SNIFF_BYTES:
         raise NeedMore
@@ -286,13 +319,7 @@ def sniff_delimiter(buf: bytes, pos: int, end: int, quotechar: str, complete: bo
     text = "".join(lines)
     best: tuple[tuple[float, int, int, int], str] | None = None
     for delimiter in DELIMITERS:
-        counts = []
-        try:
-            counts = [len(record) for record in _reader(lines, delimiter, quotechar) if record]
-        except csv.Error:
-            pass
-        if truncated and len(counts) > 1:
-            counts.pop()  # may be cut inside a quoted value
+        counts = _field_counts(lines, delimiter, quotechar, truncated)
         if not counts:
             continue
         freq = Counter(counts)
@@ -301,8 +328,8 @@ def sniff_delimiter(buf: bytes, pos: int, end: int, quotechar: str, complete: bo
         mode = counts[0] if counts[0] in modes else max(modes)
         if mode < 2:
             continue
-        at_quotes = text.count(delimiter + quotechar) + text.count(quotechar + delimiter) if quotechar else 0
-        score = (top / len(counts), at_quotes, mode, -_TIE_ORDER[delimiter])
+        errors = _quoting_errors(text, delimiter, quotechar) if quotechar else 0
+        score = (top / len(counts), -errors, mode, -_TIE_ORDER[delimiter])
         if best is None or score > best[0]:
             best = (score, delimiter)
     return best[1] if best else ","
@@ -312,6 +339,9 @@ def sniff_delimiter(buf: bytes, pos: int, end: int, quotechar: str, complete: bo
 
 def parse_record(buf: bytes, pos: int, end: int, delimiter: str, quotechar: str) -> tuple[list[str], int]:
     """The first record at ``pos`` (quoted values may span lines) and the offset after it."""
+    if buf.count(delimiter.encode("utf-8"), pos, _next_line(buf, pos, end)) >= MAX_COLUMNS:
+        raise reject("too-many-columns", f"the first record has more than {MAX_COLUMNS} fields",
+                     line=_line_at(buf, pos))
     consumed = [pos]
     try:
         record = next(_reader(_lines(buf, pos, end, consumed), delimiter, quotechar), [])
@@ -368,6 +398,8 @@ def locate(decoded: Decoded, options: CsvOptions) -> Layout:
     if decoded.complete:
         end = trim_tail(buf, pos, end)
         for _ in range(options.skip_footer_lines):
+            if end <= pos:
+                break
             end = trim_tail(buf, pos, drop_last_line(buf, pos, end))
         if options.header_line > 0 and end <= pos:
             raise reject("missing-header", f"skipping {options.skip_footer_lines} footer lines leaves "
@@ -387,7 +419,9 @@ def locate(decoded: Decoded, options: CsvOptions) -> Layout:
             first = pos
             while first < end and _is_blank(buf, first, end):
                 first = _next_line(buf, first, end)
-            fields, _ = parse_record(buf, first, end, delimiter, options.quotechar)
+            fields, after = parse_record(buf, first, end, delimiter, options.quotechar)
+            if after >= end and not decoded.complete:
+                raise NeedMore
             names = [str(i) for i in range(1, len(fields) + 1)]
         body_start, body_line, header_line = pos, line, 0
     if len(names) > MAX_COLUMNS:

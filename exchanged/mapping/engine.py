@@ -10,23 +10,21 @@ row marked ``invalid`` so the validator drops it (or rejects the file, per ``on_
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exchanged.errors import InputRejected
 from exchanged.mapping import transforms as tf
-from exchanged.mapping.source import SourceColumns
+from exchanged.mapping.failures import Failure, IssueBudget, any_failed, build_issues
+from exchanged.mapping.source import SourceColumns, column_pattern, require_columns, unknown_columns
 from exchanged.mapping.spec import ATTRIBUTE_WILDCARD, FieldSpec, Mapping
 from exchanged.records import ENTITIES
 from exchanged.records.fields import flat_fields
 from exchanged.records.kinds import DateKind, DecimalKind, Kind, TimestampKind
-from exchanged.report import Issue, Location
+from exchanged.report import Issue
 
 OPS = ("upsert", "delete")
 
@@ -55,51 +53,35 @@ class EntityBatch:
 
 
 @dataclass
-class _Failure:
-    mask: tf.Column
-    code: str
-    message: str
-    field: str                       # the source column(s), as the file names them
-    raw: list[tf.Column]             # the source cells, to quote the failing value
-
-
-@dataclass
 class _Field:
     values: tf.Column
-    failures: list[_Failure] = field(default_factory=list)
-
-
-class _Budget:
-    """The issue cap shared by all batches of one call."""
-
-    def __init__(self, limit: int) -> None:
-        self.room = limit
+    failures: list[Failure] = field(default_factory=list)
 
 
 def apply_mapping(mapping: Mapping, source: TabularSource, *, issue_limit: int = 1000) -> list[EntityBatch]:
     """Map ``source`` to one :class:`EntityBatch` per entity of ``mapping``, in mapping order."""
     columns = SourceColumns(source.table)
-    _check_columns(mapping, columns)
+    require_columns(mapping, columns)
     length = source.table.num_rows
     lines, rows = _array(source.lines, pa.int64()), _array(source.rows, pa.int64())
     separators = _Separators(mapping, columns)
     mode, ops, op_failures = _ops(mapping, columns, length)
-    budget = _Budget(issue_limit)
-    warnings = _unknown_columns(mapping, columns)
+    budget = IssueBudget(issue_limit)
+    warnings = unknown_columns(mapping, columns)
     batches = []
     for number, (entity, specs) in enumerate(mapping.entity.items()):
         leaves = flat_fields(ENTITIES[entity].model)
         values: dict[str, tf.Column] = {}
-        failures: list[_Failure] = []
+        failures: list[Failure] = []
         for path, spec in _expand(specs, columns):
             kind = leaves[path].kind if path in leaves else None
             result = _read_field(path, spec, kind, columns, separators, length)
             if result is not None:
                 values[path] = result.values
                 failures.extend(result.failures)
-        invalid = _any([f.mask for f in op_failures + failures], length)
+        invalid = any_failed([f.mask for f in op_failures + failures], length)
         # A bad op spoils the row in every entity; it is reported once, with the first entity.
-        issues, truncated = _issues((op_failures if number == 0 else []) + failures, lines, rows, budget)
+        issues, truncated = build_issues((op_failures if number == 0 else []) + failures, lines, rows, budget)
         batches.append(EntityBatch(
             entity=entity, fields=_table(values, length), lines=lines, rows=rows, ops=ops, mode=mode,
             invalid=invalid, issues=(warnings if number == 0 else []) + issues, issues_truncated=truncated,
@@ -117,26 +99,6 @@ def _array(values: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], type_)
     return values.cast(type_) if values.type != type_ else values
-
-
-def _check_columns(mapping: Mapping, columns: SourceColumns) -> None:
-    """Every column a field needs must be in the file (``optional`` ones and patterns aside)."""
-    missing: list[tuple[str, str]] = []
-    for entity, specs in mapping.entity.items():
-        for path, spec in specs.items():
-            if spec.optional or path == ATTRIBUTE_WILDCARD:
-                continue
-            missing.extend((name, f"entity.{entity}.{path}") for name in spec.source_columns if columns.find(name) is None)
-    if mapping.op is not None and mapping.mode == "delta" and not mapping.op.optional:
-        missing.extend((name, "op") for name in mapping.op.source_columns if columns.find(name) is None)
-    if missing:
-        name, key = missing[0]
-        others = f" (and {', '.join(repr(n) for n, _ in missing[1:])})" if len(missing) > 1 else ""
-        raise InputRejected(Issue(
-            code="missing-column", location=Location(field=name),
-            message=f"the file has no column {name!r}{others}, which mapping {mapping.name!r} reads for {key}; "
-                    f"its header is: {columns.preview()}",
-        ))
 
 
 class _Separators:
@@ -175,7 +137,7 @@ class _Separators:
         return self._auto
 
 
-def _ops(mapping: Mapping, columns: SourceColumns, length: int) -> tuple[str, pa.Array | None, list[_Failure]]:
+def _ops(mapping: Mapping, columns: SourceColumns, length: int) -> tuple[str, pa.Array | None, list[Failure]]:
     """The file's mode and, for a delta, each row's op with the failures of bad ones."""
     spec = mapping.op
     present = spec is not None and all(columns.find(c) is not None for c in spec.source_columns)
@@ -183,37 +145,12 @@ def _ops(mapping: Mapping, columns: SourceColumns, length: int) -> tuple[str, pa
         return "full", None, []
     if spec is None or not present:
         return "delta", tf.constant("upsert", length), []
-    result = _read_field("op", spec, None, columns, None, length)
+    # Only invalid-op is reported: a code missing from a strict map is an invalid op as well.
+    result = _read_field("op", spec.model_copy(update={"map_strict": False}), None, columns, None, length)
     assert result is not None
-    values = result.values
-    known = pc.is_in(values, value_set=pa.array(OPS))
-    bad = pc.invert(pc.fill_null(known, False))
-    failures = result.failures + [_Failure(bad, "invalid-op", "op must be upsert or delete (after map)",
-                                           _label(spec), _raw(spec, columns))]
-    ops = pc.if_else(bad, tf.NULL, values)
-    return "delta", _array(ops, pa.string()), failures
-
-
-def _unknown_columns(mapping: Mapping, columns: SourceColumns) -> list[Issue]:
-    if mapping.unknown_columns != "warn":
-        return []
-    used = {columns.find(name) for name in mapping.columns_used if "*" not in name}
-    patterns = [_pattern(name) for name in mapping.columns_used if "*" in name]
-    issues = []
-    for index, name in enumerate(columns.names):
-        if index in used or any(p.match(name.strip()) for p in patterns):
-            continue
-        issues.append(Issue(
-            code="unknown-column", severity="warning", location=Location(column=index + 1, field=name),
-            message=f"column {name!r} is not read by mapping {mapping.name!r}; its values are ignored",
-        ))
-    return issues
-
-
-def _pattern(glob: str) -> re.Pattern[str]:
-    """A column pattern with one ``*``: the star captures the attribute name."""
-    head, tail = glob.split("*", 1)
-    return re.compile(f"^{re.escape(head)}(.+){re.escape(tail)}$", re.IGNORECASE | re.DOTALL)
+    bad = pc.invert(pc.fill_null(pc.is_in(result.values, value_set=pa.array(OPS)), False))
+    failure = Failure(bad, "invalid-op", "op must be upsert or delete (after map)", _label(spec), _raw(spec, columns))
+    return "delta", _array(pc.if_else(bad, tf.NULL, result.values), pa.string()), [failure]
 
 
 def _expand(specs: dict[str, FieldSpec], columns: SourceColumns) -> list[tuple[str, FieldSpec]]:
@@ -221,7 +158,7 @@ def _expand(specs: dict[str, FieldSpec], columns: SourceColumns) -> list[tuple[s
     out = [(path, spec) for path, spec in specs.items() if path != ATTRIBUTE_WILDCARD]
     wildcard = specs.get(ATTRIBUTE_WILDCARD)
     if wildcard is not None and wildcard.column is not None:
-        pattern = _pattern(wildcard.column)
+        pattern = column_pattern(wildcard.column)
         explicit = {path for path, _ in out} | {c for _, s in out for c in s.source_columns}
         for name in columns.names:
             found = pattern.match(name.strip())
@@ -248,12 +185,12 @@ def _read_field(
     if not found:
         return None if spec.default_text is None else _Field(tf.constant(spec.default_text, length))
     values = tf.join_columns([columns.prepared(i, spec.strip, spec.empty) for i in found], spec.join)
-    failures: list[_Failure] = []
+    failures: list[Failure] = []
 
     def check(result: tuple[tf.Column, tf.Failed], code: str, message: str) -> tf.Column:
         out, failed = result
         if failed is not None:
-            failures.append(_Failure(failed, code, f"{path}: {message}", _label(spec), _raw(spec, columns)))
+            failures.append(Failure(failed, code, f"{path}: {message}", _label(spec), _raw(spec, columns)))
         return out
 
     values = tf.change_case(values, spec.case)
@@ -275,37 +212,6 @@ def _read_field(
     if spec.default_text is not None:
         values = pc.fill_null(values, pa.scalar(spec.default_text, pa.string()))
     return _Field(values, failures)
-
-
-def _any(masks: list[tf.Column], length: int) -> pa.Array:
-    out = np.zeros(length, dtype=bool)
-    for mask in masks:
-        out |= np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
-    return pa.array(out, pa.bool_())
-
-
-def _issues(failures: list[_Failure], lines: pa.Array, rows: pa.Array, budget: _Budget) -> tuple[list[Issue], int]:
-    """Issues for the failing rows, in row order, at most the budget's room; the rest counted."""
-    found: list[tuple[int, int]] = []  # (row index, failure number)
-    total = 0
-    for number, failure in enumerate(failures):
-        mask = np.asarray(pc.fill_null(failure.mask, False).to_numpy(zero_copy_only=False), dtype=bool)
-        indices = np.flatnonzero(mask)
-        total += len(indices)
-        found.extend((int(i), number) for i in indices[: budget.room])
-    found.sort()
-    kept = found[: budget.room]
-    budget.room -= len(kept)
-    issues = []
-    if kept:
-        taken = pa.array([i for i, _ in kept], pa.int64())
-        for (index, number), line, row in zip(kept, lines.take(taken).to_pylist(), rows.take(taken).to_pylist()):
-            failure = failures[number]
-            parts = [raw[index].as_py() for raw in failure.raw]
-            value = " | ".join("" if p is None else p for p in parts) if len(parts) > 1 else (parts[0] if parts else None)
-            issues.append(Issue(code=failure.code, message=failure.message, value=value,
-                                location=Location(line=line, row=row, field=failure.field)))
-    return issues, total - len(kept)
 
 
 __all__ = ["EntityBatch", "TabularSource", "apply_mapping"]

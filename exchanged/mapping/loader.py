@@ -90,6 +90,8 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[tuple[Key, str
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "missing":
                 message = "required"
+            elif error["type"] in ("model_type", "dict_type") and _allowed_keys(key) == _allowed_keys(("op",)):
+                message = 'expected a column name ("Col") or a table ({ column = "Col", … })'
         problems.append((key, message))
     return problems
 

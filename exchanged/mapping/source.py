@@ -1,4 +1,4 @@
-"""The source table's columns as a mapping sees them: found by name, prepared once.
+"""The source table's columns as a mapping sees them: found by name, prepared once, checked.
 
 Names are looked up exactly first, then with blanks at the ends and letter case ignored (the same
 rule routing uses), so ``EAN`` finds a header `` ean ``. A column read by several fields (``sku``
@@ -7,9 +7,14 @@ in product and price) is stripped and emptied once.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
+from exchanged.errors import InputRejected
 from exchanged.mapping import transforms as tf
+from exchanged.mapping.spec import ATTRIBUTE_WILDCARD, Mapping
+from exchanged.report import Issue, Location
 
 
 def normalise(name: str) -> str:
@@ -57,4 +62,47 @@ class SourceColumns:
         return shown + (f", … ({len(self.names)} columns)" if len(self.names) > limit else "")
 
 
-__all__ = ["SourceColumns", "normalise"]
+def column_pattern(glob: str) -> re.Pattern[str]:
+    """A column pattern with one ``*`` (``Merkmal_*``); the star captures the attribute name."""
+    head, tail = glob.split("*", 1)
+    return re.compile(f"^{re.escape(head)}(.+){re.escape(tail)}$", re.IGNORECASE | re.DOTALL)
+
+
+def require_columns(mapping: Mapping, columns: SourceColumns) -> None:
+    """Every column a field needs must be in the file (``optional`` ones and patterns aside)."""
+    missing: list[tuple[str, str]] = []
+    for entity, specs in mapping.entity.items():
+        for path, spec in specs.items():
+            if spec.optional or path == ATTRIBUTE_WILDCARD:
+                continue
+            missing.extend((name, f"entity.{entity}.{path}") for name in spec.source_columns if columns.find(name) is None)
+    if mapping.op is not None and mapping.mode == "delta" and not mapping.op.optional:
+        missing.extend((name, "op") for name in mapping.op.source_columns if columns.find(name) is None)
+    if missing:
+        name, key = missing[0]
+        others = f" (and {', '.join(repr(n) for n, _ in missing[1:])})" if len(missing) > 1 else ""
+        raise InputRejected(Issue(
+            code="missing-column", location=Location(field=name),
+            message=f"the file has no column {name!r}{others}, which mapping {mapping.name!r} reads for {key}; "
+                    f"its header is: {columns.preview()}",
+        ))
+
+
+def unknown_columns(mapping: Mapping, columns: SourceColumns) -> list[Issue]:
+    """With ``unknown_columns = "warn"``: one warning per header column no field reads."""
+    if mapping.unknown_columns != "warn":
+        return []
+    used = {columns.find(name) for name in mapping.columns_used if "*" not in name}
+    patterns = [column_pattern(name) for name in mapping.columns_used if "*" in name]
+    issues = []
+    for index, name in enumerate(columns.names):
+        if index in used or any(p.match(name.strip()) for p in patterns):
+            continue
+        issues.append(Issue(
+            code="unknown-column", severity="warning", location=Location(column=index + 1, field=name),
+            message=f"column {name!r} is not read by mapping {mapping.name!r}; its values are ignored",
+        ))
+    return issues
+
+
+__all__ = ["SourceColumns", "column_pattern", "normalise", "require_columns", "unknown_columns"]

@@ -5,7 +5,7 @@ column; the ones that can fail also return a boolean mask of the rows that faile
 none can), and leave those rows null. The engine turns masks into issues for the failing rows only.
 
 Canonical text is the one of docs/architecture.md: ``.`` decimals without thousands separators,
-``YYYY-MM-DD`` dates, ISO 8601 timestamps with an offset.
+``YYYY-MM-DD`` dates, ISO 8601 timestamps in UTC (``Z``).
 
 >>> parse_decimals(pa.array(["1.234,5", "-0,25", "12x"]), ",", ".")[0].to_pylist()
 ['1234.5', '-0.25', None]
@@ -13,7 +13,6 @@ Canonical text is the one of docs/architecture.md: ``.`` decimals without thousa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -21,18 +20,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchanged.mapping import datetimes, decimals
+
 Column = pa.Array | pa.ChunkedArray
 Failed = Column | None
 NULL = pa.scalar(None, pa.string())
 
 # First / last UTF-8 byte of a value that may need trimming: ASCII blanks, or the lead byte of a
-# multi-byte Unicode space (U+0085/U+00A0 C2, U+1680 E1, U+2000-U+205F E2, U+3000 E3); any
-# non-ASCII last byte is a candidate (cheap and safe: a false alarm only costs one real trim).
+# multi-byte Unicode space (U+0085/U+00A0 C2, U+1680 E1, U+2000-U+205F E2, U+3000 E3). Some
+# letters share those bytes (ß ends in 9F): a false alarm only costs one real trim.
 _LEAD = np.zeros(256, dtype=bool)
 _LEAD[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] = True
 _TRAIL = np.zeros(256, dtype=bool)
-_TRAIL[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
-_TRAIL[0x80:0xC0] = True
+_TRAIL[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
+_TRAIL[0x80:0x8B] = True  # last bytes of U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F, U+3000
 
 
 def _chunks(values: Column) -> list[pa.Array]:
@@ -44,13 +45,14 @@ def _string_parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     if chunk.type != pa.string() or len(chunk) == 0:
         return None
     buffers = chunk.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
     return offsets, data
 
 
 def may_need_strip(values: Column) -> bool:
-    """False when no value can start or end with a blank (checked on the bytes, ~15 ms per 1M)."""
+    """False when no value can start or end with a blank, checked on the bytes: one linear scan when
+    no byte is a blank at all, else the first and last byte of each value (~10 ms per million)."""
     for chunk in _chunks(values):
         parts = _string_parts(chunk)
         if parts is None:
@@ -58,13 +60,14 @@ def may_need_strip(values: Column) -> bool:
                 return True
             continue
         offsets, data = parts
-        starts, ends = offsets[:-1], offsets[1:]
-        filled = ends > starts
-        if not filled.any():
-            continue
-        first = data[starts[filled]]
-        last = data[ends[filled] - 1]
-        if _LEAD[first].any() or _TRAIL[last].any():
+        data = data[offsets[0] : offsets[-1]]
+        offsets = offsets - offsets[0]
+        if not len(data) or not ((data <= 0x20).any() or (data >= 0xC2).any()):
+            continue  # no blank anywhere (one linear scan): codes, numbers, ids
+        # An empty value reads its neighbour's byte: at worst a false alarm.
+        if _LEAD.take(data.take(np.minimum(offsets[:-1], len(data) - 1))).any():
+            return True
+        if _TRAIL.take(data.take(np.maximum(offsets[1:] - 1, 0))).any():
             return True
     return False
 
@@ -89,9 +92,26 @@ def strip_blanks(values: Column) -> Column:
     return pc.utf8_trim_whitespace(values) if may_need_strip(values) else values
 
 
+def has_empty(values: Column) -> bool:
+    """Whether some non-null value is ``""`` (read from the offsets: a few ms per million)."""
+    for chunk in _chunks(values):
+        parts = _string_parts(chunk)
+        if parts is None:
+            if len(chunk) and pc.any(pc.equal(chunk, "")).as_py():
+                return True
+            continue
+        offsets, _ = parts
+        empty = offsets[1:] == offsets[:-1]
+        if chunk.null_count:
+            empty &= np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        if empty.any():
+            return True
+    return False
+
+
 def empty_to_null(values: Column) -> Column:
     """Empty strings become null."""
-    return pc.if_else(pc.equal(values, ""), NULL, values)
+    return pc.if_else(pc.equal(values, ""), NULL, values) if has_empty(values) else values
 
 
 def keep_empty(values: Column) -> Column:
@@ -145,106 +165,82 @@ def _failed(before: Column, after: Column) -> Column:
     return pc.and_(pc.is_valid(before), pc.is_null(after))
 
 
-def _round_trip_key(values: Column) -> Column:
-    """Text compared after formatting a parsed value back: leading zeros, case, blank runs ignored."""
-    values = pc.utf8_lower(values)
-    values = pc.replace_substring_regex(values, r"\s+", " ")
-    return pc.replace_substring_regex(values, r"(^|[^0-9])0+([0-9])", r"\1\2")
-
-
-def _strptime_exact(values: Column, fmt: str) -> Column:
-    """strptime that refuses what it would silently roll over (31.02. -> 03.03.) and years < 1000.
-
-    Arrow's strptime normalises out-of-range days; formatting the result back with the same format
-    and comparing (leading zeros, case and blank runs aside) catches that.
-    """
-    parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
-    back = pc.strftime(parsed, format=fmt)
-    same = pc.equal(back, values)
-    if not pc.all(pc.fill_null(same, True)).as_py():
-        same = pc.or_(same, pc.equal(_round_trip_key(back), _round_trip_key(values)))
-    year = pc.year(parsed)
-    ok = pc.and_(pc.fill_null(same, False), pc.and_(pc.greater_equal(year, 1000), pc.less_equal(year, 9999)))
-    return pc.if_else(ok, parsed, pa.scalar(None, parsed.type))
-
-
 def parse_dates(values: Column, fmt: str) -> tuple[Column, Failed]:
-    """Dates in strptime format ``fmt`` -> ``YYYY-MM-DD``."""
-    parsed = _strptime_exact(values, fmt)
-    out = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
+    """Dates in strptime format ``fmt`` -> ``YYYY-MM-DD``; impossible dates (31.02.) fail."""
+    numeric = datetimes.compile_format(fmt)
+    if numeric is None:
+        parsed = datetimes.strptime_exact(values, fmt)
+        out: Column = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
+    else:
+        out = pa.chunked_array([datetimes.format_dates(datetimes.parse_local(c, numeric)) for c in _chunks(values)], pa.string())
     return out, _failed(values, out)
 
 
-_ISO_LOCAL = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?$"
-_HAS_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_ISO_LOCAL = (datetimes.compile_format("%Y-%m-%dT%H:%M:%S"), datetimes.compile_format("%Y-%m-%dT%H:%M"))
+_HAS_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$"
 
 
 def parse_timestamps(values: Column, fmt: str | None, zone: str | None) -> tuple[Column, Failed]:
-    """Timestamps -> ISO 8601 with offset (``2026-11-27T08:00:00+01:00``).
+    """Timestamps -> ISO 8601 in UTC (``2026-11-27T07:00:00Z``).
 
-    With ``fmt``: parsed with strptime; a format with ``%z`` carries its offset, else the local time
-    is in ``zone``. Without ``fmt``: ISO 8601 values; those with an offset pass unchanged, the others
+    With ``fmt``: a format with ``%z`` carries its offset, else the local time is in ``zone``.
+    Without ``fmt``: ISO 8601 values; those with an offset pass unchanged, the others
     (``YYYY-MM-DD[T ]HH:MM[:SS]``) are local times in ``zone``. Local times that do not exist (the
     hour skipped when DST starts) fail; ambiguous ones (the hour repeated when it ends) take the
     earlier instant, i.e. the summer-time offset.
     """
-    if fmt is None:
-        keep = pc.fill_null(pc.match_substring_regex(values, _HAS_OFFSET), False)
-        local = pc.replace_substring_regex(values, _ISO_LOCAL, r"\1T\2\3")
-        local = pc.replace_substring_regex(local, r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})$", r"\1:00")
-        converted, _ = parse_timestamps(pc.if_else(keep, NULL, local), "%Y-%m-%dT%H:%M:%S", zone)
-        out = pc.if_else(keep, values, converted)
-        return out, _failed(values, out)
-    if "%z" in fmt:
-        parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
-        instant = parsed
-    else:
-        assert zone is not None
-        parsed = _strptime_exact(values, fmt)
-        instant = pc.assume_timezone(parsed, timezone=zone, ambiguous="earliest", nonexistent="earliest")
-        later = pc.assume_timezone(parsed, timezone=zone, ambiguous="earliest", nonexistent="latest")
-        instant = pc.if_else(pc.fill_null(pc.equal(instant, later), False), instant, pa.scalar(None, instant.type))
-    text = pc.strftime(instant, format="%Y-%m-%dT%H:%M:%S%z")
-    out = pc.replace_substring_regex(text, r"([+-]\d{2})(\d{2})$", r"\1:\2")
+    out = pa.chunked_array([_timestamps(chunk, fmt, zone) for chunk in _chunks(values)], pa.string())
     return out, _failed(values, out)
 
 
-_BLANKS = " \u00a0\u202f"  # a blank as thousands separator: space, no-break space, narrow no-break space
-
-
-def decimal_pattern(decimal: str, thousands: str | None) -> str:
-    """RE2 pattern of a number written with these separators (groups of exactly three digits)."""
-    dec = re.escape(decimal)
-    if thousands:
-        group = f"[{_BLANKS}]" if thousands == " " else re.escape(thousands)
-        integer = rf"(?:\d{{1,3}}(?:{group}\d{{3}})+|\d+)"
+def _timestamps(chunk: pa.Array, fmt: str | None, zone: str | None) -> pa.Array:
+    if fmt is None:
+        assert zone is not None
+        text = pc.replace_substring(chunk, " ", "T", max_replacements=1)
+        seconds, minutes = (datetimes.parse_local(text, f) for f in _ISO_LOCAL if f is not None)
+        local = datetimes.Local(np.where(seconds.ok, seconds.days, minutes.days),
+                                np.where(seconds.ok, seconds.seconds, minutes.seconds), seconds.ok | minutes.ok)
+        epoch, ok = datetimes.to_utc(local, zone)
+        converted = datetimes.format_utc(epoch, ok)
+        rest = pc.and_(pc.is_valid(chunk), pa.array(~local.ok))
+        if not pc.any(rest).as_py():
+            return converted
+        keep = pc.and_(rest, pc.fill_null(pc.match_substring_regex(chunk, _HAS_OFFSET), False))
+        return pc.if_else(keep, chunk, converted)
+    numeric = datetimes.compile_format(fmt)
+    if numeric is not None:
+        assert zone is not None
+        epoch, ok = datetimes.to_utc(datetimes.parse_local(chunk, numeric), zone)
+        return datetimes.format_utc(epoch, ok)
+    if "%z" in fmt:
+        instant = pc.strptime(chunk, format=fmt, unit="s", error_is_null=True)
+        if fmt.rstrip().endswith("%z"):  # the usual place: check the local part for roll-over too
+            local_text = pc.replace_substring_regex(chunk, r"\s*(?:Z|[+-]\d{2}:?\d{2})$", "")
+            exact = datetimes.strptime_exact(local_text, fmt.rstrip()[:-2].rstrip())
+            instant = pc.if_else(pc.is_valid(exact), instant, pa.scalar(None, instant.type))
     else:
-        integer = r"\d+"
-    return rf"^[+-]?(?:{integer}(?:{dec}\d*)?|{dec}\d+)$"
+        assert zone is not None
+        naive = datetimes.strptime_exact(chunk, fmt)
+        instant = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest", nonexistent="earliest")
+        later = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest", nonexistent="latest")
+        instant = pc.if_else(pc.fill_null(pc.equal(instant, later), False), instant, pa.scalar(None, instant.type))
+    epoch = instant.cast(pa.int64())
+    ok = np.asarray(pc.is_valid(epoch).to_numpy(zero_copy_only=False), dtype=bool)
+    return datetimes.format_utc(np.asarray(epoch.fill_null(0).to_numpy(zero_copy_only=False)), ok)
 
 
 def parse_decimals(values: Column, decimal: str, thousands: str | None) -> tuple[Column, Failed]:
     """Decimal text in the file's notation -> ``.`` decimal without thousands separators.
 
     With ``.`` and no thousands separator the text is already canonical and passes untouched (the
-    record validator judges it); otherwise a value that does not fit the notation fails.
+    record validator judges it); otherwise a value that does not fit the notation fails
+    (``decimals.notation``: ``1.5`` with thousands ``.`` is not 15, it is an error).
     """
     if decimal == "." and not thousands:
         return values, None
-    ok = pc.fill_null(pc.match_substring_regex(values, decimal_pattern(decimal, thousands)), False)
-    text = pc.if_else(ok, values, NULL)
-    if thousands:
-        for blank in _BLANKS if thousands == " " else thousands:
-            text = pc.replace_substring(text, blank, "")
-    if decimal != ".":
-        text = pc.replace_substring(text, decimal, ".")
-    text = pc.replace_substring_regex(text, r"^([+-]?)\.", r"\10.")  # RE2: \1 then "0."
-    text = pc.replace_substring_regex(text, r"\.$", "")
+    out = [decimals.convert(chunk, decimal, thousands)[0] for chunk in _chunks(values)]
+    text = pa.chunked_array(out, pa.string())
     return text, _failed(values, text)
-
-
-_COMMA_DECIMAL = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$"
-_DOT_AS_THOUSANDS = r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$"
 
 
 def detect_decimal(columns: Iterable[Column]) -> str:
@@ -253,19 +249,16 @@ def detect_decimal(columns: Iterable[Column]) -> str:
     Comma when some value is a comma decimal (``12,5``, ``1.234,5``) and no value holds a ``.`` that
     cannot be a thousands separator (``1.5``); otherwise dot. ``1.234`` alone is a dot decimal.
     """
-    columns = [c for c in columns if len(c)]
-    if not any(contains_byte(c, b",") for c in columns):
+    chunks = [chunk for column in columns for chunk in _chunks(column) if len(chunk)]
+    if not any(contains_byte(chunk, b",") for chunk in chunks):
         return "."
-    comma = any(pc.any(pc.match_substring_regex(c, _COMMA_DECIMAL)).as_py() for c in columns)
-    if not comma:
-        return "."
-    for c in columns:
-        if not contains_byte(c, b"."):
-            continue
-        dot = pc.and_(pc.match_substring(c, "."), pc.invert(pc.match_substring_regex(c, _DOT_AS_THOUSANDS)))
-        if pc.any(dot).as_py():
-            return "."
-    return ","
+    comma = False
+    for chunk in chunks:
+        check = decimals.notation(chunk, ",", ".")
+        if (check.has_thousands & ~check.ok).any():
+            return "."  # a '.' that cannot be a thousands separator: 1.5, 3.14159
+        comma = comma or bool((check.ok & check.has_decimal).any())
+    return "," if comma else "."
 
 
 _PLAIN_DECIMAL = r"^[+-]?(?:\d{1,30}(?:\.\d{0,20})?|\.\d{1,20})$"
@@ -283,14 +276,27 @@ def scale_decimals(values: Column, factor: Decimal) -> tuple[Column, Failed]:
     scale = max(0, -exponent)
     precision = max(len(digits.digits), scale + 1)
     product = pc.multiply(numbers, pa.scalar(factor, pa.decimal256(precision, scale)))
-    out = pc.replace_substring_regex(pc.cast(product, pa.string()), r"(\.\d*?)0+$", r"\1")
+    out = _plain(pc.cast(product, pa.string()))
+    out = pc.replace_substring_regex(out, r"(\.\d*?)0+$", r"\1")
     out = pc.replace_substring_regex(out, r"\.$", "")
     out = pc.if_else(pc.equal(out, "-0"), "0", out)
     return out, _failed(values, out)
 
 
+def _plain(text: Column) -> Column:
+    """Arrow writes decimals below 1e-6 (and zero at a large scale) as ``0E-23``/``1.5E-7``: the few
+    such values are rewritten in plain notation (a loop over those rows only)."""
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    scientific = pc.fill_null(pc.match_substring(text, "E"), False)
+    if not pc.any(scientific).as_py():
+        return text
+    rows = np.flatnonzero(np.asarray(scientific.to_numpy(zero_copy_only=False), dtype=bool))
+    plain = [format(Decimal(text[int(i)].as_py()), "f") for i in rows]
+    return pc.replace_with_mask(text, scientific, pa.array(plain, pa.string()))
+
+
 __all__ = [
-    "change_case", "constant", "contains_byte", "decimal_pattern", "detect_decimal", "empty_to_null",
+    "change_case", "constant", "contains_byte", "detect_decimal", "empty_to_null", "has_empty",
     "join_columns", "keep_empty", "map_codes", "may_need_strip", "parse_dates", "parse_decimals", "parse_timestamps",
     "scale_decimals", "strip_blanks",
 ]

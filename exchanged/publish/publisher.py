@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -37,15 +37,17 @@ from exchanged.atomic import write_atomic
 from exchanged.errors import output_context
 from exchanged.formats.jsonl import jsonl_lines, lines_buffer
 from exchanged.formats.parquet import parquet_bytes
-from exchanged.publish.changes import Diff, change_file_name, change_text, diff, next_seq
+from exchanged.publish.changes import Diff, change_file_name, change_parts, diff, next_seq
 from exchanged.publish.lock import shop_lock
 from exchanged.publish.manifest import entity_entry, read_manifest, utc_now, write_manifest
-from exchanged.publish.state import align, conform, duplicate_keys, key_text, load_current, sort_by_key
+from exchanged.publish.state import StoredState, align, conform, duplicate_keys, key_text, sort_by_key
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
 
 __all__ = ["MARKER", "publish"]
 
 MARKER = ".publishing"
+
+_NONE = np.empty(0, dtype=np.int64)
 
 
 @dataclass
@@ -58,7 +60,7 @@ class _Plan:
     records: int
     last_seq: int
     seq: int | None
-    change: bytes | None
+    change: list[pa.Buffer] | None
     jsonl: pa.Buffer | None  # None: state unchanged on disk, not rewritten
     parquet: Future[pa.Buffer] | None
     jsonl_sha: Future[str] | None
@@ -102,18 +104,25 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
         records = records.take(order)
     if duplicate_keys(key_text(records, key)):
         raise ValueError(f"{update.entity}: records repeat a key {key}; keys must be unique")
-    record_lines = jsonl_lines(records)
-    current = load_current(shop_dir, update.entity, schema, key, previous, interrupted)
+    last_seq = int((previous or {}).get("last_seq", 0))
+    highest = next_seq(shop_dir / "changes" / update.entity, last_seq) - 1
+    stored = StoredState(shop_dir, update.entity, schema, key, previous, interrupted)
+    try:
+        if full and stored.equals(records):  # the same snapshot again: nothing to render
+            unchanged = Diff(_NONE, _NONE, _NONE, unchanged=records.num_rows)
+            return _Plan(update, previous, unchanged, records.num_rows, highest, None, None, None, None, None)
+        record_lines = jsonl_lines(records)
+        current, trusted = stored.load(keys_only=full)
+    finally:
+        stored.close()
     deletes = None
     if update.deletes is not None and not full:
         deletes, _ = align(update.deletes.select(list(key)), pa.schema([schema.field(k) for k in key]))
     d = diff(current.table, current.lines, records, record_lines, deletes, key, full)
-
-    highest = next_seq(shop_dir / "changes" / update.entity, int((previous or {}).get("last_seq", 0))) - 1
-    seq = highest + 1 if d.changed else None
-    change = change_text(record_lines, current.table, d, key) if d.changed else None
-    if not d.changed and current.trusted:
+    if not d.changed and trusted:
         return _Plan(update, previous, d, current.table.num_rows, highest, None, None, None, None, None)
+    seq = highest + 1 if d.changed else None
+    change = change_parts(record_lines, current.table, d, key) if d.changed else None
     if full:
         state, lines = records, record_lines
     else:
@@ -121,7 +130,7 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
     jsonl = lines_buffer(lines)
     return _Plan(
         update, previous, d, state.num_rows, seq or highest, seq, change, jsonl,
-        parquet=pool.submit(parquet_bytes, state, sorted_by=key),
+        parquet=pool.submit(parquet_bytes, state, sorted_by=key, statistics=key),
         jsonl_sha=pool.submit(_sha256, jsonl),
     )
 
@@ -151,7 +160,7 @@ def _write(shop_dir: Path, plans: list[_Plan], manifest: dict[str, Any], pending
             folder = shop_dir / "changes" / p.update.entity
             with output_context(folder):
                 folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(folder / change_file_name(p.seq), p.change)
+            write_atomic(folder / change_file_name(p.seq), _parts_writer(p.change))
             outputs[p.update.entity].append(show(folder / change_file_name(p.seq)))
     rewritten = [p.update.entity for p in plans if p.jsonl is not None]
     if rewritten:
@@ -160,9 +169,9 @@ def _write(shop_dir: Path, plans: list[_Plan], manifest: dict[str, Any], pending
     for p in plans:  # 2. state files, 3. manifest entries
         entity = p.update.entity
         if p.jsonl is not None and p.parquet is not None and p.jsonl_sha is not None:
+            write_atomic(shop_dir / f"{entity}.jsonl", memoryview(p.jsonl))  # ready first
             parquet = p.parquet.result()
             write_atomic(shop_dir / f"{entity}.parquet", memoryview(parquet))
-            write_atomic(shop_dir / f"{entity}.jsonl", memoryview(p.jsonl))
             outputs[entity] += [show(shop_dir / f"{entity}.parquet"), show(shop_dir / f"{entity}.jsonl")]
             sizes = {"parquet": parquet.size, "jsonl": p.jsonl.size}
             sha256 = {"parquet": _sha256(parquet), "jsonl": p.jsonl_sha.result()}
@@ -202,6 +211,14 @@ def _write_marker(shop_dir: Path, entities: set[str]) -> None:
         return
     with output_context(path):
         path.unlink(missing_ok=True)
+
+
+def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:
+    def write(stream: BinaryIO) -> None:
+        for part in parts:
+            stream.write(memoryview(part))
+
+    return write
 
 
 def _sha256(data: Any) -> str:

@@ -1,0 +1,104 @@
+"""Builders for the publish tests: a small product-like entity, updates, and readers of the outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from exchanged.publish import EntityUpdate, SourceRef
+
+UTC = dt.timezone.utc
+
+PRODUCT = pa.schema([
+    pa.field("sku", pa.string(), nullable=False),
+    pa.field("name", pa.string(), nullable=False),
+    pa.field("price", pa.decimal128(24, 6)),
+    pa.field("attributes", pa.map_(pa.string(), pa.string()), nullable=False),
+    pa.field("active", pa.bool_(), nullable=False),
+    pa.field("changed_at", pa.timestamp("us", tz="UTC")),
+])
+
+STOCK = pa.schema([
+    pa.field("sku", pa.string(), nullable=False),
+    pa.field("warehouse", pa.string()),
+    pa.field("quantity", pa.decimal128(24, 6), nullable=False),
+    pa.field("as_of", pa.date32()),
+])
+
+
+def product(sku: str, name: str | None = None, price: str | None = "9.90", **extra: Any) -> dict[str, Any]:
+    row = {"sku": sku, "name": name or f"Article {sku}", "price": None if price is None else Decimal(price),
+           "attributes": [], "active": True, "changed_at": None}
+    row.update(extra)
+    return row
+
+
+def products(*rows: dict[str, Any]) -> pa.Table:
+    return pa.Table.from_pylist(list(rows), schema=PRODUCT)
+
+
+def full(table: pa.Table, entity: str = "product", key: tuple[str, ...] = ("sku",),
+         schema: pa.Schema = PRODUCT) -> EntityUpdate:
+    return EntityUpdate(entity=entity, key=key, schema=schema, records=table, deletes=None, mode="full")
+
+
+def delta(table: pa.Table, deletes: list[str] | pa.Table | None = None, entity: str = "product",
+          key: tuple[str, ...] = ("sku",), schema: pa.Schema = PRODUCT) -> EntityUpdate:
+    if isinstance(deletes, list):
+        deletes = pa.table({"sku": pa.array(deletes, pa.string())})
+    return EntityUpdate(entity=entity, key=key, schema=schema, records=table, deletes=deletes, mode="delta")
+
+
+def source(n: int = 1) -> SourceRef:
+    return SourceRef(id=f"id-{n}", file=f"inbox/ARTIKEL_{n}.csv", sha256=f"{n:064x}")
+
+
+def change_lines(shop: Path, seq: int, entity: str = "product") -> list[str]:
+    return (shop / "changes" / entity / f"{seq:010d}.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def change_files(shop: Path, entity: str = "product") -> list[str]:
+    folder = shop / "changes" / entity
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def manifest(shop: Path) -> dict[str, Any]:
+    return json.loads((shop / "manifest.json").read_text(encoding="utf-8"))
+
+
+def canonical(value: Any, t: pa.DataType) -> Any:
+    """The canonical JSON value (docs/architecture.md) of a Python value read from Arrow type ``t``,
+    built independently of the writer."""
+    if value is None:
+        return None
+    if pa.types.is_decimal(t):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if pa.types.is_timestamp(t):
+        text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return text + (f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
+    if pa.types.is_date(t):
+        return value.isoformat()
+    if pa.types.is_map(t):
+        return {k: canonical(v, t.item_type) for k, v in value}
+    if pa.types.is_struct(t):
+        return {f.name: canonical(value[f.name], f.type) for f in t}
+    if pa.types.is_list(t):
+        return [canonical(v, t.value_type) for v in value]
+    return value
+
+
+def state_rows(shop: Path, entity: str = "product") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the Parquet rows made canonical, the JSONL rows), for comparing row by row."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(shop / f"{entity}.parquet")
+    types = {field.name: field.type for field in table.schema}
+    parquet_rows = [{k: canonical(v, types[k]) for k, v in row.items()} for row in table.to_pylist()]
+    jsonl_rows = [json.loads(line) for line in (shop / f"{entity}.jsonl").read_bytes().splitlines()]
+    return parquet_rows, jsonl_rows
