@@ -50,7 +50,8 @@ def test_temp_file_is_a_dot_file_in_the_same_folder_fsynced_before_the_rename(
 
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync", "")), real_fsync(fd))[1])
-    monkeypatch.setattr(atomic, "fsync_directory", lambda d: (events.append(("fsync-dir", Path(d).name)), real_dir(d))[1])
+    monkeypatch.setattr(atomic, "fsync_directory",
+                        lambda d: (events.append(("fsync-dir", Path(d).name)), real_dir(d))[1])
     (tmp_path / "state.json").write_bytes(b"old")
 
     write_atomic(tmp_path / "state.json", b"new")

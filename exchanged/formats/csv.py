@@ -281,20 +281,29 @@ def read_csv(data: bytes, options: CsvOptions = CsvOptions()) -> TabularSource:
 
 # --- writing --------------------------------------------------------------------------------------
 
-def _needs_quotes_pattern(quotechar: str) -> str:
-    specials = "".join(re.escape(c) for c in sorted(set(DELIMITERS) | {quotechar, "\r", "\n"}) if c)
-    # RE2: \s is [\t\n\f\r ], \pZ the Unicode separators (no-break space, ideographic space, ...).
-    return rf"[{specials}]|^[\s\pZ\x{{FEFF}}]|[\s\pZ]$"
+def _render(column: pa.ChunkedArray | pa.Array, quotechar: str, specials: str, empty: str) -> pa.Array:
+    """Cells as CSV text: quoted where needed, nulls (and ``""`` when ``empty`` is set) as ``empty``.
 
-
-def _render(column: pa.ChunkedArray | pa.Array, quotechar: str, pattern: str, empty: str) -> pa.Array:
-    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+    Columnar: literal searches for the characters present at all, one whitespace-trim comparison,
+    and the quoting work only on the values that need it.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not pa.types.is_string(column.type):
         column = pc.cast(column, pa.string())
-    if quotechar:
-        needs = pc.fill_null(pc.match_substring_regex(column, pattern), False)
-        quoted = pc.binary_join_element_wise(
-            quotechar, pc.replace_substring(column, quotechar, quotechar * 2), quotechar, "")
-        column = pc.if_else(needs, quoted, column)
+    if quotechar and len(column):
+        data = column.buffers()[2]
+        present = data.to_pybytes() if data is not None else b""
+        needs = pc.not_equal(pc.utf8_trim_whitespace(column), column)  # leading or trailing blanks
+        for char in specials + "\ufeff":
+            if char.encode("utf-8") in present:
+                needs = pc.or_(needs, pc.match_substring(column, char))
+        needs = pc.fill_null(needs, False)
+        if pc.any(needs).as_py():
+            chosen = pc.filter(column, needs)
+            quoted = pc.binary_join_element_wise(
+                quotechar, pc.replace_substring(chosen, quotechar, quotechar * 2), quotechar, "")
+            column = pc.replace_with_mask(column, needs, quoted)
     if empty:
         column = pc.if_else(pc.equal(column, ""), empty, column)
     return pc.fill_null(column, empty)
@@ -308,14 +317,15 @@ def write_csv(table: pa.Table, dialect: CsvDialect | None = None) -> bytes:
     """
     dialect = dialect or CsvDialect()
     d, q, eol = dialect.delimiter, dialect.quotechar, dialect.line_terminator
-    pattern = _needs_quotes_pattern(q)
+    # quote a value holding any candidate delimiter, not just this one: re-reading never guesses wrong
+    specials = "".join(sorted(set(DELIMITERS) | {q, "\r", "\n"})) if q else ""
     parts: list[bytes] = []
     if dialect.header_line:
-        names = _render(pa.array(table.column_names, pa.string()), q, pattern, q * 2).to_pylist()
+        names = _render(pa.array(table.column_names, pa.string()), q, specials, q * 2).to_pylist()
         parts.append((d.join(names) + eol).encode("utf-8"))
     if table.num_columns and table.num_rows:
         empty = q * 2 if table.num_columns == 1 else ""
-        cells = [_render(column, q, pattern, empty) for column in table.combine_chunks().columns]
+        cells = [_render(column, q, specials, empty) for column in table.columns]
         rows = pc.binary_join_element_wise(*cells, d) if len(cells) > 1 else cells[0]
         rows = pc.binary_join_element_wise(rows, "", eol)  # row + eol + "": every row ends with eol
         rows = pc.cast(rows, pa.large_string())

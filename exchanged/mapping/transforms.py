@@ -176,7 +176,7 @@ def parse_dates(values: Column, fmt: str) -> tuple[Column, Failed]:
     return out, _failed(values, out)
 
 
-_ISO_LOCAL = (datetimes.compile_format("%Y-%m-%dT%H:%M:%S"), datetimes.compile_format("%Y-%m-%dT%H:%M"))
+_ISO_LOCAL = (datetimes.NumericFormat(("Y", "m", "d", "H", "M", "S"), "--T::"), datetimes.NumericFormat(("Y", "m", "d", "H", "M"), "--T:"))
 _HAS_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$"
 
 
@@ -197,9 +197,12 @@ def _timestamps(chunk: pa.Array, fmt: str | None, zone: str | None) -> pa.Array:
     if fmt is None:
         assert zone is not None
         text = pc.replace_substring(chunk, " ", "T", max_replacements=1)
-        seconds, minutes = (datetimes.parse_local(text, f) for f in _ISO_LOCAL if f is not None)
-        local = datetimes.Local(np.where(seconds.ok, seconds.days, minutes.days),
-                                np.where(seconds.ok, seconds.seconds, minutes.seconds), seconds.ok | minutes.ok)
+        with_seconds, without_seconds = _ISO_LOCAL
+        local = datetimes.parse_local(text, with_seconds)
+        if not local.ok.all():
+            short = datetimes.parse_local(text, without_seconds)
+            local = datetimes.Local(np.where(local.ok, local.days, short.days),
+                                    np.where(local.ok, local.seconds, short.seconds), local.ok | short.ok)
         epoch, ok = datetimes.to_utc(local, zone)
         converted = datetimes.format_utc(epoch, ok)
         rest = pc.and_(pc.is_valid(chunk), pa.array(~local.ok))
@@ -212,21 +215,7 @@ def _timestamps(chunk: pa.Array, fmt: str | None, zone: str | None) -> pa.Array:
         assert zone is not None
         epoch, ok = datetimes.to_utc(datetimes.parse_local(chunk, numeric), zone)
         return datetimes.format_utc(epoch, ok)
-    if "%z" in fmt:
-        instant = pc.strptime(chunk, format=fmt, unit="s", error_is_null=True)
-        if fmt.rstrip().endswith("%z"):  # the usual place: check the local part for roll-over too
-            local_text = pc.replace_substring_regex(chunk, r"\s*(?:Z|[+-]\d{2}:?\d{2})$", "")
-            exact = datetimes.strptime_exact(local_text, fmt.rstrip()[:-2].rstrip())
-            instant = pc.if_else(pc.is_valid(exact), instant, pa.scalar(None, instant.type))
-    else:
-        assert zone is not None
-        naive = datetimes.strptime_exact(chunk, fmt)
-        instant = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest", nonexistent="earliest")
-        later = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest", nonexistent="latest")
-        instant = pc.if_else(pc.fill_null(pc.equal(instant, later), False), instant, pa.scalar(None, instant.type))
-    epoch = instant.cast(pa.int64())
-    ok = np.asarray(pc.is_valid(epoch).to_numpy(zero_copy_only=False), dtype=bool)
-    return datetimes.format_utc(np.asarray(epoch.fill_null(0).to_numpy(zero_copy_only=False)), ok)
+    return datetimes.strptime_timestamps(chunk, fmt, zone)
 
 
 def parse_decimals(values: Column, decimal: str, thousands: str | None) -> tuple[Column, Failed]:
@@ -261,31 +250,35 @@ def detect_decimal(columns: Iterable[Column]) -> str:
     return "," if comma else "."
 
 
-_PLAIN_DECIMAL = r"^[+-]?(?:\d{1,30}(?:\.\d{0,20})?|\.\d{1,20})$"
 _WORK_SCALE = 20
+_MAX_SCALED_LENGTH = 20  # digits, sign and point: fits decimal256(50, 20) with room for the factor
 
 
 def scale_decimals(values: Column, factor: Decimal) -> tuple[Column, Failed]:
     """Multiply canonical decimals by ``factor`` exactly (``0.19`` * 100 -> ``19``); no rounding."""
-    ok = pc.fill_null(pc.match_substring_regex(values, _PLAIN_DECIMAL), False)
-    text = pc.if_else(ok, values, NULL)
-    text = pc.replace_substring_regex(pc.utf8_ltrim(text, "+"), r"\.$", "")
-    numbers = pc.cast(text, pa.decimal256(30 + _WORK_SCALE, _WORK_SCALE))
-    digits = factor.as_tuple()
-    exponent = digits.exponent if isinstance(digits.exponent, int) else 0
-    scale = max(0, -exponent)
-    precision = max(len(digits.digits), scale + 1)
-    product = pc.multiply(numbers, pa.scalar(factor, pa.decimal256(precision, scale)))
-    out = _plain(pc.cast(product, pa.string()))
-    out = pc.replace_substring_regex(out, r"(\.\d*?)0+$", r"\1")
-    out = pc.replace_substring_regex(out, r"\.$", "")
-    out = pc.if_else(pc.equal(out, "-0"), "0", out)
+    out = pa.chunked_array([_scale(chunk, factor) for chunk in _chunks(values)], pa.string())
     return out, _failed(values, out)
 
 
+def _scale(chunk: pa.Array, factor: Decimal) -> pa.Array:
+    if not len(chunk):
+        return pa.array([], pa.string())
+    ok = decimals.notation(chunk, ".", None).ok
+    ok &= np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(chunk), _MAX_SCALED_LENGTH), False).to_numpy(zero_copy_only=False), dtype=bool)
+    numbers = pc.cast(pc.if_else(pa.array(ok), chunk, NULL), pa.decimal256(30 + _WORK_SCALE, _WORK_SCALE))
+    digits = factor.as_tuple()
+    scale = max(0, -digits.exponent) if isinstance(digits.exponent, int) else 0
+    product = pc.multiply(numbers, pa.scalar(factor, pa.decimal256(max(len(digits.digits), scale + 1), scale)))
+    # The text always has a point (scale > 0): trailing zeros, then a trailing point go. Zero is
+    # written "0E-20" by Arrow, so it is set directly.
+    text = pc.utf8_rtrim(pc.utf8_rtrim(pc.cast(product, pa.string()), "0"), ".")
+    zero = pc.equal(product, pa.scalar(Decimal(0), pa.decimal256(1, 0)))
+    return _plain(pc.if_else(zero, pa.scalar("0"), text))
+
+
 def _plain(text: Column) -> Column:
-    """Arrow writes decimals below 1e-6 (and zero at a large scale) as ``0E-23``/``1.5E-7``: the few
-    such values are rewritten in plain notation (a loop over those rows only)."""
+    """Arrow writes non-zero decimals below 1e-6 as ``1.5E-7``: those few values (too precise for a
+    record anyway) are rewritten in plain notation, in a loop over those rows only."""
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     scientific = pc.fill_null(pc.match_substring(text, "E"), False)
     if not pc.any(scientific).as_py():

@@ -8,7 +8,8 @@ applying a change file twice (possible only after a crash, see ``next_seq``) is 
 
 How records are compared: by their canonical JSON lines, which the state's JSONL needs anyway.
 Records are matched to the published rows by key with ``pyarrow.compute.index_in`` (a hash
-lookup; nulls match nulls, unlike a join), and each matched pair is compared by two 64-bit hashes
+lookup; nulls match nulls, unlike a join; skipped when both sides hold the same keys, as a
+snapshot without new or removed records does, both being sorted by key), and each matched pair is compared by two 64-bit hashes
 of its lines (polars, two seeds) plus their byte lengths (``line_digests``). Measured with 1,000,000
 products on the 2-core machine: about 0.4 s for the key lookup and 0.15 s for the digests,
 against about 1 s for taking both line arrays into pair order and comparing them byte by byte.
@@ -95,7 +96,8 @@ def change_parts(record_lines: pa.Array, current: pa.Table, d: Diff, key: tuple[
     if len(d.upserts) != len(record_lines):  # every record (a first load): no take
         upserts = record_lines.take(pa.array(d.upserts, pa.int64()))
     gone = current.select(list(key)).take(pa.array(d.deleted, pa.int64()))
-    return [lines_buffer(prefix_lines(upserts, {"op": "upsert"})), pa.py_buffer(to_jsonl(gone, prefix={"op": "delete"}))]
+    deletes = to_jsonl(gone, prefix={"op": "delete"})
+    return [lines_buffer(prefix_lines(upserts, {"op": "upsert"})), pa.py_buffer(deletes)]
 
 
 def next_seq(changes_dir: Path, last_seq: int) -> int:

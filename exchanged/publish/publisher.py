@@ -111,6 +111,8 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
         if full and stored.equals(records):  # the same snapshot again: nothing to render
             unchanged = Diff(_NONE, _NONE, _NONE, unchanged=records.num_rows)
             return _Plan(update, previous, unchanged, records.num_rows, highest, None, None, None, None, None)
+        # A full snapshot's records are the new state: encode the Parquet beside the rendering.
+        parquet = pool.submit(parquet_bytes, records, sorted_by=key, statistics=key) if full else None
         record_lines = jsonl_lines(records)
         current, trusted = stored.load(keys_only=full)
     finally:
@@ -127,12 +129,10 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
         state, lines = records, record_lines
     else:
         state, lines = _merge(current.table, current.lines, d.kept, records, record_lines, key, schema)
+        parquet = pool.submit(parquet_bytes, state, sorted_by=key, statistics=key)
     jsonl = lines_buffer(lines)
-    return _Plan(
-        update, previous, d, state.num_rows, seq or highest, seq, change, jsonl,
-        parquet=pool.submit(parquet_bytes, state, sorted_by=key, statistics=key),
-        jsonl_sha=pool.submit(_sha256, jsonl),
-    )
+    return _Plan(update, previous, d, state.num_rows, seq or highest, seq, change, jsonl,
+                 parquet=parquet, jsonl_sha=pool.submit(_sha256, jsonl))
 
 
 def _merge(current: pa.Table, current_lines: pa.Array, kept: np.ndarray, records: pa.Table,

@@ -51,6 +51,30 @@ def _full(pattern: str, text: str) -> bool:
     return re.fullmatch(pattern, text, re.ASCII) is not None
 
 
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x20), 0x7F]] = True
+
+
+def _has_bytes(values: pa.Array, table: np.ndarray) -> bool:
+    """Whether any byte of any value in a string column is flagged in ``table`` (one numpy pass)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if len(chunk) == 0 or chunk.null_count == len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[start:end]
+        if table[data].any():
+            return True
+    return False
+
+
+def _longest(values: pa.Array) -> int:
+    """The longest value in bytes (>= its length in characters)."""
+    longest = pc.max(pc.binary_length(values)).as_py()
+    return longest or 0
+
+
 def _failing(ok: pa.Array, present: pa.Array) -> pa.Array:
     """Rows that hold a value and do not pass ``ok`` (nulls in ``ok`` count as failing)."""
     return pc.and_(present, pc.invert(pc.fill_null(ok, False)))
@@ -96,11 +120,13 @@ class Identifier(Kind):
         return f"must be 1 to {self.max_length} printable characters without blanks at the ends"
 
     def column(self, values: pa.Array) -> ColumnCheck:
-        ok = pc.and_(
-            pc.match_substring_regex(values, self._PATTERN),
-            pc.less_equal(pc.utf8_length(values), self.max_length),
-        )
-        return self._column_by_mask(values, ok, self._message())
+        if _has_bytes(values, _CONTROL_BYTES):
+            shape = pc.match_substring_regex(values, self._PATTERN)
+        else:  # no control characters anywhere: only blanks at the ends and emptiness remain
+            shape = pc.invert(pc.or_(pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " ")), pc.equal(values, "")))
+        if _longest(values) > self.max_length:
+            shape = pc.and_(shape, pc.less_equal(pc.utf8_length(values), self.max_length))
+        return self._column_by_mask(values, shape, self._message())
 
 
 @dataclass(frozen=True)
@@ -221,6 +247,27 @@ class DecimalKind(Kind):
 
     def column(self, values: pa.Array) -> ColumnCheck:
         present = pc.is_valid(values)
+        plain = rf"^-?\d{{1,{DECIMAL_PRECISION - DECIMAL_SCALE}}}(?:\.\d{{1,{DECIMAL_SCALE}}})?$"
+        parse_ok = pc.fill_null(pc.match_substring_regex(values, plain), True)
+        if pc.all(parse_ok).as_py() is not False:
+            # Fast path: every value is already in the plain form Arrow's cast reads exactly.
+            typed = pc.cast(values, DECIMAL_TYPE)
+            bad_parse = pc.and_(present, pc.invert(parse_ok))
+        else:
+            bad_parse, typed = self._parse_lenient(values, present)
+        failures = [(bad_parse, self.code, f"not a decimal number with at most {DECIMAL_SCALE} decimal places")]
+        if self.minimum is None and self.maximum is None:
+            return ColumnCheck(typed, failures)
+        too_low = pc.less(typed, pa.scalar(self.minimum, DECIMAL_TYPE)) if self.minimum is not None else None
+        too_high = pc.greater(typed, pa.scalar(self.maximum, DECIMAL_TYPE)) if self.maximum is not None else None
+        outside = too_low if too_high is None else too_high if too_low is None else pc.or_(too_low, too_high)
+        bad_range = pc.fill_null(outside, False)
+        failures.append((bad_range, "out-of-range", self._range_message()))
+        return ColumnCheck(pc.if_else(bad_range, pa.scalar(None, DECIMAL_TYPE), typed), failures)
+
+    @staticmethod
+    def _parse_lenient(values: pa.Array, present: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """Every form the scalar rule accepts (+1, .5, 1., 1.5000000) brought to Arrow's form."""
         stripped = pc.utf8_ltrim(values, "+")
         stripped = pc.if_else(pc.starts_with(stripped, "."), pc.binary_join_element_wise("0", stripped, ""), stripped)
         stripped = pc.if_else(pc.starts_with(stripped, "-."), pc.replace_substring(stripped, "-.", "-0.", max_replacements=1), stripped)
@@ -235,20 +282,8 @@ class DecimalKind(Kind):
         )
         trimmed = pc.if_else(pc.ends_with(trimmed, "."), pc.utf8_slice_codeunits(trimmed, 0, -1), trimmed)
         parse_ok = pc.and_(shape, fits)
-        bad_parse = _failing(parse_ok, present)
         safe_text = pc.if_else(parse_ok, trimmed, pa.scalar(None, pa.string()))
-        typed = pc.cast(safe_text, DECIMAL_TYPE)
-        failures = [(bad_parse, self.code, f"not a decimal number with at most {DECIMAL_SCALE} decimal places")]
-        in_range = pa.array([True] * len(values)) if len(values) else pa.array([], pa.bool_())
-        if self.minimum is not None:
-            in_range = pc.and_(in_range, pc.greater_equal(typed, pa.scalar(self.minimum, DECIMAL_TYPE)))
-        if self.maximum is not None:
-            in_range = pc.and_(in_range, pc.less_equal(typed, pa.scalar(self.maximum, DECIMAL_TYPE)))
-        if self.minimum is not None or self.maximum is not None:
-            bad_range = pc.and_(pc.is_valid(typed), pc.invert(pc.fill_null(in_range, True)))
-            failures.append((bad_range, "out-of-range", self._range_message()))
-            typed = pc.if_else(bad_range, pa.scalar(None, DECIMAL_TYPE), typed)
-        return ColumnCheck(typed, failures)
+        return _failing(parse_ok, present), pc.cast(safe_text, DECIMAL_TYPE)
 
 
 _TRUE = ("true", "1", "yes", "y", "j", "ja")
@@ -365,6 +400,10 @@ class TimestampKind(Kind):
         return ColumnCheck(parsed, [(bad, self.code, "not an ISO 8601 timestamp with time zone")])
 
 
+_TEXT_CONTROL_BYTES = _CONTROL_BYTES.copy()
+_TEXT_CONTROL_BYTES[[0x09, 0x0A, 0x0D]] = False  # TAB, LF, CR are text
+
+
 @dataclass(frozen=True)
 class TextKind(Kind):
     """Free text up to ``max_length`` characters; control characters other than TAB/LF/CR refused."""
@@ -384,10 +423,14 @@ class TextKind(Kind):
         return f"text must be at most {self.max_length} characters without control characters"
 
     def column(self, values: pa.Array) -> ColumnCheck:
-        ok = pc.and_(
-            pc.invert(pc.match_substring_regex(values, self._BAD)),
-            pc.less_equal(pc.utf8_length(values), self.max_length),
-        )
+        ok: pa.Array | None = None
+        if _has_bytes(values, _TEXT_CONTROL_BYTES):
+            ok = pc.invert(pc.match_substring_regex(values, self._BAD))
+        if _longest(values) > self.max_length:
+            short = pc.less_equal(pc.utf8_length(values), self.max_length)
+            ok = short if ok is None else pc.and_(ok, short)
+        if ok is None:
+            return ColumnCheck(values, [])
         return self._column_by_mask(values, ok, self._message())
 
 

@@ -153,7 +153,8 @@ def test_empty_tables() -> None:
 
 
 def test_lines_are_the_file_cut_at_each_newline() -> None:
-    table = pa.table({"sku": [f"S{i}" for i in range(10)], "text": ["a\nb", "", None, "\\n", "x", "y", "z", "", "", "é"]})
+    texts = ["a\nb", "", None, "\\n", "x", "y", "z", "", "", "é"]
+    table = pa.table({"sku": [f"S{i}" for i in range(10)], "text": texts})
     lines = jsonl_lines(table)
     assert len(lines) == 10 and all(line.endswith("\n") for line in lines.to_pylist())
     assert lines_buffer(lines).to_pybytes() == to_jsonl(table)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exchanged.mapping import datetimes
 from exchanged.mapping import transforms as tf
 
 
@@ -100,6 +102,8 @@ def test_iso_timestamps_without_offset_take_the_zone_and_the_others_pass() -> No
          ["2028-02-29", None, None, None, None, None, None]),
         ("%Y-%m-%d", ["2026-12-01", "2026-1-1", "26-12-01", "2026/12/01"], ["2026-12-01", "2026-01-01", None, None]),
         ("%d/%m/%y", ["01/12/26", "31/12/68", "01/01/69", "1/1/2026"], ["2026-12-01", "2068-12-31", "1969-01-01", None]),
+        ("%d.%m.%Y", ["01.12.2026", "01-12-2026", "31.02.2026", "0a.12.2026"], ["2026-12-01", None, None, None]),
+        ("%d.%m.%Y %H:%M", ["01.12.2026 08:00", None, "02.12.2026 09:30", None], ["2026-12-01", None, "2026-12-02", None]),
         ("%Y%m%d", ["20261201", "20260231"], ["2026-12-01", None]),               # general path
         ("%d %b %Y", ["01 Dec 2026", "31 Feb 2026"], ["2026-12-01", None]),       # general path
     ],
@@ -159,3 +163,13 @@ def test_the_numeric_date_parser_agrees_with_python(dates: list[tuple[int, int, 
 
     given = [text(*date) for date in dates]
     assert tf.parse_dates(pa.array(given), fmt)[0].to_pylist() == [python(v) for v in given]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-354_285, 2_932_896), min_size=1, max_size=50))  # years 1000 to 9999
+def test_civil_dates_round_trip(days: list[int]) -> None:
+    values = np.array(days, dtype=np.int64)
+    year, month, day = datetimes.civil_from_days(values)
+    expected = [dt.date(1970, 1, 1) + dt.timedelta(days=d) for d in days]
+    assert list(zip(year.tolist(), month.tolist(), day.tolist())) == [(d.year, d.month, d.day) for d in expected]
+    assert datetimes.days_from_civil(year, month, day).tolist() == days

@@ -59,7 +59,9 @@ def source(n: int = 1) -> SourceRef:
 
 
 def change_lines(shop: Path, seq: int, entity: str = "product") -> list[str]:
-    return (shop / "changes" / entity / f"{seq:010d}.jsonl").read_text(encoding="utf-8").splitlines()
+    text = (shop / "changes" / entity / f"{seq:010d}.jsonl").read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    return text.split("\n")[:-1]
 
 
 def change_files(shop: Path, entity: str = "product") -> list[str]:
@@ -100,5 +102,5 @@ def state_rows(shop: Path, entity: str = "product") -> tuple[list[dict[str, Any]
     table = pq.read_table(shop / f"{entity}.parquet")
     types = {field.name: field.type for field in table.schema}
     parquet_rows = [{k: canonical(v, types[k]) for k, v in row.items()} for row in table.to_pylist()]
-    jsonl_rows = [json.loads(line) for line in (shop / f"{entity}.jsonl").read_bytes().splitlines()]
+    jsonl_rows = [json.loads(line) for line in (shop / f"{entity}.jsonl").read_bytes().split(b"\n")[:-1]]
     return parquet_rows, jsonl_rows
