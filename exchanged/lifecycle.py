@@ -64,11 +64,12 @@ def _duplicate(source: Source, earlier: FileReport) -> FileReport:
 def handle(source: Source, workspace: Workspace) -> FileReport:
     """Take ``source`` to its final state and return its report (already in the ledger)."""
     started = time.perf_counter()
+    # Evaluating first lets a large file be hashed while it is parsed; only a duplicate wastes it.
+    evaluation = evaluate(source, workspace.mappings, workspace.settings)
     earlier = workspace.ledger.find_published(source.sha256)
     if earlier is not None:
         report = _duplicate(source, earlier)
     else:
-        evaluation = evaluate(source, workspace.mappings, workspace.settings)
         report = evaluation.report
         if report.status in (Status.ACCEPTED, Status.PARTIAL):
             _publish(evaluation, source, workspace)

@@ -11,10 +11,9 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping as MappingType
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pyarrow as pa
 
 from exchanged.columns import arrow_schema, validate
 from exchanged.columns.validate import ValidRecords
@@ -40,6 +39,16 @@ def new_report_id(moment: dt.datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}-{secrets.token_hex(4)}"
 
 
+# sha256 runs at ~0.4 GB/s here (no SHA instructions); hashlib releases the GIL, so a large file
+# is hashed on this thread while it is parsed and validated on the caller's.
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+_HASH_IN_BACKGROUND = 1 << 20
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 @dataclass(frozen=True)
 class Source:
     """One input: its bytes and how to name it in reports."""
@@ -48,11 +57,16 @@ class Source:
     display_name: str            # as shown in reports, e.g. "inbox/ARTIKEL_20261127.csv"
     file_name: str               # the base name, used for routing by glob
     received_at: dt.datetime
-    sha256: str
+    digest: Future[str] | str = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
 
     @classmethod
     def from_bytes(cls, data: bytes, display_name: str, received_at: dt.datetime | None = None) -> Source:
-        return cls(data, display_name, Path(display_name).name, received_at or utc_now(), hashlib.sha256(data).hexdigest())
+        digest = _HASHER.submit(_sha256, data) if len(data) >= _HASH_IN_BACKGROUND else _sha256(data)
+        return cls(data, display_name, Path(display_name).name, received_at or utc_now(), digest)
 
 
 @dataclass
@@ -66,7 +80,7 @@ class Evaluation:
 
 def _draft(source: Source) -> FileReport:
     return FileReport(
-        id=new_report_id(source.received_at), file=source.display_name, sha256=source.sha256,
+        id=new_report_id(source.received_at), file=source.display_name, sha256="",  # set at the end
         size=len(source.data), status=Status.REJECTED, received_at=iso(source.received_at),
     )
 
@@ -81,6 +95,12 @@ def _reject(report: FileReport, issue: Issue, collector: IssueCollector) -> Eval
 
 def evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Settings) -> Evaluation:
     """Read, route, map and validate ``source``; never raises for a fault in the file's content."""
+    evaluation = _evaluate(source, mappings, settings)
+    evaluation.report.sha256 = source.sha256  # hashed meanwhile (Source.from_bytes)
+    return evaluation
+
+
+def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Settings) -> Evaluation:
     report = _draft(source)
     collector = IssueCollector(settings.issue_limit)
     try:
@@ -139,4 +159,4 @@ def _conclude(
     return Evaluation(report, updates, mapping)
 
 
-__all__ = ["Evaluation", "Source", "evaluate", "iso", "new_report_id", "pa", "utc_now"]
+__all__ = ["Evaluation", "Source", "evaluate", "iso", "new_report_id", "utc_now"]

@@ -20,12 +20,11 @@ from exchanged.columns.keys import first_occurrence
 from exchanged.columns.schema import ATTRIBUTES_TYPE, arrow_schema
 from exchanged.records.base import Entity
 from exchanged.records.fields import ATTRIBUTES, FlatField, flat_fields, nested_models
-from exchanged.records.kinds import TextKind
+from exchanged.records.types import ATTRIBUTE_VALUE
 from exchanged.report import Issue, IssueCollector, Location
 
 OP_UPSERT = "upsert"
 OP_DELETE = "delete"
-_ATTRIBUTE_TEXT = TextKind(max_length=1000)
 
 
 class Batch(Protocol):
@@ -84,7 +83,7 @@ def _attributes(columns: dict[str, pa.Array], length: int, failures: list[_Failu
         return pa.MapArray.from_arrays(offsets, pa.array([], pa.string()), pa.array([], pa.string()))
     present = []
     for name in names:
-        checked = _ATTRIBUTE_TEXT.column(columns[name])
+        checked = ATTRIBUTE_VALUE.column(columns[name])
         for mask, code, message in checked.failures:
             failures.append(_Failure(mask, code, message, name, columns[name]))
         present.append(np.asarray(pc.is_valid(checked.values).to_numpy(zero_copy_only=False), dtype=bool))
@@ -162,7 +161,14 @@ def validate(
     bad = _combine([f.mask for f in failures], length) | mapping_invalid
 
     key_table = pa.table({k: typed[k] for k in entity.key})
-    duplicate = ~first_occurrence(key_table) & ~_combine([pc.is_null(typed[k]) for k in entity.key], length)
+    # A key that could not be read (a bad or missing value) cannot collide; a key field that is
+    # empty by design (a price without customer_id) takes part as "empty".
+    unreadable = [
+        pc.is_null(typed[k]) if flat_fields(model)[k].required
+        else pc.and_(pc.is_null(typed[k]), pc.is_valid(columns.get(k, _null_column(length))))
+        for k in entity.key
+    ]
+    duplicate = ~first_occurrence(key_table) & ~_combine(unreadable, length)
     if duplicate.any():
         failures.append(_Failure(pa.array(duplicate), "duplicate-key", f"{'/'.join(entity.key)} already given in an earlier row of this file (the first one wins)", entity.key[0], None))
     bad |= duplicate

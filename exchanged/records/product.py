@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from exchanged.records.base import Record
-from exchanged.records.types import Boolean, GtinCode, Id, Name, Percent, Text, UnitCode, Weight
+from exchanged.records.types import AttributeValue, Boolean, GtinCode, Id, Name, Percent, Text, UnitCode, Weight
 
 
 class Product(Record):
@@ -24,5 +24,5 @@ class Product(Record):
     weight: Weight | None = Field(None, description="gross weight in kg")
     description: Text | None = None
     brand: Name | None = None
-    attributes: dict[str, str] = Field(default_factory=dict, description="free attributes (colour, size, …)")
+    attributes: dict[Id, AttributeValue] = Field(default_factory=dict, description="free attributes (colour, size, …)")
     active: Boolean = Field(True, description="false: known but not for sale")

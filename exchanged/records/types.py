@@ -79,9 +79,11 @@ def _text(kind: Kind, description: str, **schema: Any) -> Any:
 
 
 ID = Identifier()
+ATTRIBUTE_VALUE = TextKind(max_length=1000)
 Id = _text(ID, "an identifier: 1 to 64 printable characters, no blanks at the ends", maxLength=64)
 Text = _text(TextKind(), "free text, at most 4000 characters", maxLength=4000)
 Name = _text(TextKind(max_length=500), "a name, at most 500 characters", maxLength=500)
+AttributeValue = _text(ATTRIBUTE_VALUE, "an attribute value, at most 1000 characters", maxLength=1000)
 GtinCode = _text(Gtin(), "GS1 GTIN-8/12/13/14 with a valid check digit", pattern=r"^(\d{8}|\d{12,14})$")
 
 

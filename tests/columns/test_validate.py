@@ -143,3 +143,12 @@ def test_column_verdict_equals_pydantic_row_by_row(rows: list[dict]) -> None:
         expected_good.append(record.model_dump(mode="json"))
     got = [Product.model_validate({**r, "attributes": dict(r["attributes"])}).model_dump(mode="json") for r in valid.records.to_pylist()]
     assert got == expected_good
+
+
+def test_composite_keys_with_empty_parts_are_still_unique() -> None:
+    """Two prices for the same sku, currency and start date, neither with a customer: one key."""
+    row = {"sku": "A", "currency": "EUR", "amount": "1", "valid_from": "2026-01-01"}
+    collector = IssueCollector()
+    valid = validate(ENTITIES["price"], make_batch([row, {**row, "amount": "2"}, {**row, "customer_id": "K1"}]), collector)
+    assert issues_of(collector) == [("duplicate-key", 3, 2, "sku", None)]
+    assert [(r["amount"], r["customer_id"]) for r in valid.records.to_pylist()] == [(Decimal(1), None), (Decimal(1), "K1")]
