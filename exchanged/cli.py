@@ -64,7 +64,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     try:
         for path in args.files:
             progress.start(path)
-            reports.append(handle(_read_source(path), workspace))
+            reports.append(handle(_read_source(path), workspace, progress.phase))
             progress.done(reports[-1])
     finally:
         workspace.close()

@@ -16,7 +16,7 @@ from exchanged.archive import Archive
 from exchanged.audit import Ledger
 from exchanged.config import Settings
 from exchanged.mapping import Mapping, load_mappings
-from exchanged.pipeline import Evaluation, Source, evaluate, iso, new_report_id, utc_now
+from exchanged.pipeline import Evaluation, PhaseHook, Source, no_progress, evaluate, iso, new_report_id, utc_now
 from exchanged.publish import SourceRef, publish
 from exchanged.report import FileReport, Issue, Status
 
@@ -61,18 +61,20 @@ def _duplicate(source: Source, earlier: FileReport) -> FileReport:
     )
 
 
-def handle(source: Source, workspace: Workspace) -> FileReport:
+def handle(source: Source, workspace: Workspace, progress: PhaseHook = no_progress) -> FileReport:
     """Take ``source`` to its final state and return its report (already in the ledger)."""
     started = time.perf_counter()
     # Evaluating first lets a large file be hashed while it is parsed; only a duplicate wastes it.
-    evaluation = evaluate(source, workspace.mappings, workspace.settings)
+    evaluation = evaluate(source, workspace.mappings, workspace.settings, progress)
     earlier = workspace.ledger.find_published(source.sha256)
     if earlier is not None:
         report = _duplicate(source, earlier)
     else:
         report = evaluation.report
         if report.status in (Status.ACCEPTED, Status.PARTIAL):
+            progress("publishing")
             _publish(evaluation, source, workspace)
+    progress("archiving")
     rejected = report.status is Status.REJECTED
     target = workspace.archive.path_for(report_id=report.id, name=source.file_name, received_at=source.received_at, quarantine=rejected)
     report.archive = workspace.relative(target)

@@ -58,12 +58,18 @@ class Progress:
         self.enabled = enabled and self.stream.isatty()
         self.total = total
         self.count = 0
+        self.name = ""
         self.started = time.monotonic()
 
     def start(self, name: str) -> None:
+        self.name = name
+        self.phase("starting")
+
+    def phase(self, phase: str) -> None:
+        """Called by the pipeline as each phase of the current file begins."""
         if self.enabled:
             elapsed = time.monotonic() - self.started
-            self.stream.write(f"\r\x1b[K[{self.count + 1}/{self.total}] {name} … ({elapsed:.1f} s)")
+            self.stream.write(f"\r\x1b[K[{self.count + 1}/{self.total}] {self.name}: {phase} … ({elapsed:.1f} s)")
             self.stream.flush()
 
     def done(self, report: FileReport) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -93,14 +94,26 @@ def _reject(report: FileReport, issue: Issue, collector: IssueCollector) -> Eval
     return Evaluation(report)
 
 
-def evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Settings) -> Evaluation:
-    """Read, route, map and validate ``source``; never raises for a fault in the file's content."""
-    evaluation = _evaluate(source, mappings, settings)
+PhaseHook = Callable[[str], None]
+
+
+def no_progress(phase: str) -> None:
+    pass
+
+
+def evaluate(
+    source: Source, mappings: MappingType[str, Mapping], settings: Settings, progress: PhaseHook = no_progress
+) -> Evaluation:
+    """Read, route, map and validate ``source``; never raises for a fault in the file's content.
+
+    ``progress`` is told each phase as it starts (the CLI shows it on a terminal).
+    """
+    evaluation = _evaluate(source, mappings, settings, progress)
     evaluation.report.sha256 = source.sha256  # hashed meanwhile (Source.from_bytes)
     return evaluation
 
 
-def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Settings) -> Evaluation:
+def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Settings, progress: PhaseHook) -> Evaluation:
     report = _draft(source)
     collector = IssueCollector(settings.issue_limit)
     try:
@@ -111,12 +124,15 @@ def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Set
         report.format = detect_format(source.data, source.file_name)
         mapping = route_file(source.file_name, source.data, report.format, mappings.values())
         report.mapping = mapping.name
+        progress("reading")
         table = read_for_mapping(source.data, mapping, settings.max_file_bytes)
         collector.extend(table.issues)
+        progress("mapping")
         batches = apply_mapping(mapping, table, issue_limit=settings.issue_limit)
     except InputRejected as rejected:
         return _reject(report, rejected.issue, collector)
     results: list[tuple[ValidRecords, str]] = []
+    progress("validating")
     for batch in batches:
         collector.extend(batch.issues)
         collector.count_more(getattr(batch, "issues_truncated", 0))
@@ -159,4 +175,4 @@ def _conclude(
     return Evaluation(report, updates, mapping)
 
 
-__all__ = ["Evaluation", "Source", "evaluate", "iso", "new_report_id", "utc_now"]
+__all__ = ["Evaluation", "PhaseHook", "no_progress", "Source", "evaluate", "iso", "new_report_id", "utc_now"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -125,3 +126,24 @@ def test_demo_runs_and_publishes(workdir: Path, capsys: pytest.CaptureFixture[st
     assert not list((workdir / "inbox").rglob("*.csv"))  # processed files leave the inbox
     manifest = json.loads((workdir / "outbox/shop/manifest.json").read_text())
     assert set(manifest["entities"]) == {"product", "price", "stock"}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_phases_on_a_terminal_only() -> None:
+    from exchanged.output import Progress
+
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = Progress(2, stream=stream)
+        progress.start("big.csv")
+        progress.phase("validating")
+        progress.close()
+    assert "[1/2] big.csv: validating" in terminal.getvalue()
+    assert pipe.getvalue() == ""
+    quiet = _Terminal()
+    Progress(1, enabled=False, stream=quiet).start("x")  # --json: nothing even on a terminal
+    assert quiet.getvalue() == ""
