@@ -44,6 +44,8 @@ class ValidRecords:
     entity: Entity
     records: pa.Table                 # valid upserts, in the model's Arrow schema, file order
     deletes: pa.Table                 # key columns of valid delete rows
+    retained: pa.Table                # key columns of upsert rows dropped for a bad non-key value:
+                                      # a full snapshot keeps their published records (not deletes)
     rejected_rows: int = 0
     total_rows: int = 0
 
@@ -181,7 +183,9 @@ def validate(
     table = pa.Table.from_arrays([typed[name] for name in model.model_fields], schema=_nullable(arrow_schema(model)))
     records = table.filter(pa.array(keep & ~is_delete)).cast(arrow_schema(model))
     deletes = key_table.filter(pa.array(keep & is_delete))
-    return ValidRecords(entity, records, deletes, rejected_rows=int(bad.sum()), total_rows=length)
+    unreadable_key = _combine(unreadable, length)  # a bad key value leaves its typed key null
+    retained = key_table.filter(pa.array(~keep & ~is_delete & ~duplicate & ~unreadable_key))
+    return ValidRecords(entity, records, deletes, retained, rejected_rows=int(bad.sum()), total_rows=length)
 
 
 def _nullable(schema: pa.Schema) -> pa.Schema:

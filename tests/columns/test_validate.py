@@ -152,3 +152,14 @@ def test_composite_keys_with_empty_parts_are_still_unique() -> None:
     valid = validate(ENTITIES["price"], make_batch([row, {**row, "amount": "2"}, {**row, "customer_id": "K1"}]), collector)
     assert issues_of(collector) == [("duplicate-key", 3, 2, "sku", None)]
     assert [(r["amount"], r["customer_id"]) for r in valid.records.to_pylist()] == [(Decimal(1), None), (Decimal(1), "K1")]
+
+
+def test_rows_dropped_for_a_non_key_value_are_retained_by_key() -> None:
+    batch = make_batch([
+        {"sku": "A", "name": "ok"},
+        {"sku": "B", "name": "bad unit", "unit": "XYZ"},   # key fine, row bad -> retained
+        {"sku": " C", "name": "bad key"},                  # key unreadable -> cannot be retained
+        {"sku": "A", "name": "duplicate"},                 # its key is already published by row 1
+    ])
+    valid = validate(ENTITIES["product"], batch, IssueCollector())
+    assert valid.retained.to_pylist() == [{"sku": "B"}]
