@@ -9,6 +9,11 @@ The temporary name starts with ``.`` so the inbox watcher and shop importers ski
 (DESIGN §1 "Folders"), and it is removed when anything fails. Any ``OSError`` reaches the caller as
 ``OutputUnavailable`` (a transient fault: the input stays claimed and is retried).
 
+A large output can be written while it is still being computed: ``StagedFile(path)`` is that
+temporary file, filled piece by piece (from one thread at a time), and ``write_atomic(path,
+staged)`` later puts it in place with the same fsync, rename and folder fsync. Until then the
+target is untouched; ``discard`` removes the temporary file, as a failed ``write_atomic`` does.
+
 >>> import tempfile, pathlib
 >>> target = pathlib.Path(tempfile.mkdtemp()) / "state.json"
 >>> write_atomic(target, b"{}\\n")
@@ -24,39 +29,124 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from exchanged.errors import output_context
 
-__all__ = ["write_atomic", "fsync_directory"]
+__all__ = ["StagedFile", "write_atomic", "fsync_directory"]
 
-Payload = bytes | bytearray | memoryview | Callable[[BinaryIO], None]
+
+class StagedFile:
+    """The temporary file of a future ``write_atomic(path, self)``: a dot file beside ``path``.
+
+    ``size`` counts the bytes appended with ``write`` and ``write_all``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.size = 0
+        with output_context(self.path):
+            self._fd: int | None
+            self._fd, self._temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                                    dir=self.path.parent)
+
+    def write(self, data: bytes | bytearray | memoryview | Any) -> None:
+        """Append ``data`` (any contiguous buffer, e.g. a ``pyarrow.Buffer``)."""
+        view = memoryview(data).cast("B")
+        with output_context(self.path):
+            while view:
+                written = os.write(self._open_fd(), view)
+                self.size += written
+                view = view[written:]
+
+    def write_all(self, buffers: list[Any]) -> None:
+        """Append ``buffers`` in order, with as few system calls as the kernel allows (``writev``)."""
+        if not hasattr(os, "writev"):  # pragma: no cover - Windows
+            for data in buffers:
+                self.write(data)
+            return
+        views = [view for view in (memoryview(b).cast("B") for b in buffers) if view.nbytes]
+        with output_context(self.path):
+            while views:
+                written = os.writev(self._open_fd(), views[:_IOV_MAX])
+                self.size += written
+                while views and written >= views[0].nbytes:
+                    written -= views.pop(0).nbytes
+                if written:
+                    views[0] = views[0][written:]
+
+    def stream(self) -> BinaryIO:
+        """A binary file object appending to the file (flush it before the next ``write``)."""
+        with output_context(self.path):
+            return os.fdopen(self._open_fd(), "wb", closefd=False)
+
+    def sync(self) -> None:
+        """fsync the data written so far (``write_atomic`` does it again; doing it early, from the
+        thread that wrote, only takes the wait off the commit)."""
+        with output_context(self.path):
+            os.fsync(self._open_fd())
+
+    def commit(self, path: Path) -> None:
+        """fsync, rename over ``path`` (the target it was made for), fsync the folder; on any failure
+        the temporary file is removed. Used by ``write_atomic``."""
+        if Path(path) != self.path:
+            raise ValueError(f"a file staged for {self.path} cannot replace {path}")
+        with output_context(self.path):
+            try:
+                fd = self._open_fd()
+                os.fsync(fd)
+                self._fd = None
+                os.close(fd)
+                # mkstemp creates 0600; outputs are read by other users (the shop's importer).
+                os.chmod(self._temp, 0o666 & ~_UMASK)
+                os.replace(self._temp, self.path)
+                self._temp = ""  # renamed: nothing left to discard
+            except BaseException:
+                self.discard()
+                raise
+            fsync_directory(self.path.parent)
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (nothing happens to the target); idempotent."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._temp:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temp)
+            self._temp = ""
+
+    def _open_fd(self) -> int:
+        if self._fd is None:
+            raise ValueError(f"the staged file of {self.path} is already committed or discarded")
+        return self._fd
+
+
+Payload = bytes | bytearray | memoryview | Callable[[BinaryIO], None] | StagedFile
 
 
 def write_atomic(path: Path, data: Payload) -> None:
-    """Replace ``path`` with ``data`` (bytes-like, or a function writing to a binary file) atomically.
+    """Replace ``path`` with ``data`` (bytes-like, a function writing to a binary file, or a
+    ``StagedFile`` made for ``path``) atomically.
 
     Raises ``OutputUnavailable`` when the folder is missing, read-only or full.
     """
     path = Path(path)
-    with output_context(path):
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                if callable(data):
-                    data(stream)
-                else:
-                    stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            # mkstemp creates 0600; outputs are read by other users (the shop's importer).
-            os.chmod(temp_name, 0o666 & ~_UMASK)
-            os.replace(temp_name, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        fsync_directory(path.parent)
+    if isinstance(data, StagedFile):
+        data.commit(path)
+        return
+    staged = StagedFile(path)
+    try:
+        if callable(data):
+            with staged.stream() as stream:
+                data(stream)
+        else:
+            staged.write(data)
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit(path)
 
 
 def fsync_directory(folder: Path) -> None:
@@ -73,6 +163,11 @@ def fsync_directory(folder: Path) -> None:
     finally:
         os.close(fd)
 
+
+try:
+    _IOV_MAX = max(16, os.sysconf("SC_IOV_MAX"))
+except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+    _IOV_MAX = 16
 
 # os.umask can only be read by setting it: read once at import, before any worker thread runs.
 _UMASK = os.umask(0o022)

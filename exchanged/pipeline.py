@@ -169,6 +169,7 @@ def _conclude(
         EntityUpdate(
             entity=valid.entity.name, key=valid.entity.key, schema=arrow_schema(valid.entity.model),
             records=valid.records, deletes=valid.deletes if mode == "delta" else None, mode=mode,
+            retain=valid.retained if mode == "full" else None,
         )
         for valid, mode in results
     ]

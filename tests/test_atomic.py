@@ -108,3 +108,105 @@ def test_the_file_is_readable_by_others_as_the_umask_allows(tmp_path: Path) -> N
     write_atomic(tmp_path / "f", b"x")
     mode = stat.S_IMODE((tmp_path / "f").stat().st_mode)
     assert mode == 0o666 & ~atomic._UMASK
+
+
+# --- StagedFile: a temporary file filled first, put in place later by write_atomic -------------------------------
+
+def test_a_staged_file_is_invisible_until_write_atomic_renames_it(tmp_path: Path) -> None:
+    target = tmp_path / "product.jsonl"
+    target.write_bytes(b"old\n")
+    staged = atomic.StagedFile(target)
+    staged.write(b"new ")
+    staged.write(memoryview(b"content\n"))
+    staged.sync()
+
+    assert target.read_bytes() == b"old\n"
+    assert [name.startswith(".product.jsonl.") for name in leftovers(tmp_path)] == [True]
+    assert staged.size == len(b"new content\n")
+
+    write_atomic(target, staged)
+
+    assert target.read_bytes() == b"new content\n"
+    assert leftovers(tmp_path) == []
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~atomic._UMASK
+    staged.discard()  # harmless once renamed
+    assert target.read_bytes() == b"new content\n"
+    with pytest.raises(ValueError, match="already committed"):
+        staged.write(b"more")
+
+
+def test_a_staged_file_commits_with_the_same_fsyncs_as_write_atomic(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    staged = atomic.StagedFile(tmp_path / "state.json")
+    staged.write(b"new")
+    events: list[str] = []
+    real_replace, real_fsync, real_dir = os.replace, os.fsync, atomic.fsync_directory
+    monkeypatch.setattr(os, "replace", lambda src, dst: (events.append("replace"), real_replace(src, dst))[1])
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(atomic, "fsync_directory", lambda d: (events.append("fsync-dir"), real_dir(d))[1])
+
+    write_atomic(tmp_path / "state.json", staged)
+
+    assert events == ["fsync", "replace", "fsync-dir", "fsync"]
+
+
+def test_discarding_a_staged_file_removes_it_and_leaves_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "product.parquet"
+    target.write_bytes(b"old")
+    staged = atomic.StagedFile(target)
+    staged.write(b"half")
+    staged.discard()
+    staged.discard()
+    assert list(tmp_path.iterdir()) == [target] and target.read_bytes() == b"old"
+    with pytest.raises(ValueError):
+        write_atomic(target, staged)
+
+
+def test_a_staged_file_only_replaces_its_own_target(tmp_path: Path) -> None:
+    staged = atomic.StagedFile(tmp_path / "a.jsonl")
+    with pytest.raises(ValueError, match="a.jsonl"):
+        write_atomic(tmp_path / "b.jsonl", staged)
+    staged.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_commit_of_a_staged_file_removes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    staged = atomic.StagedFile(tmp_path / "product.jsonl")
+    staged.write(b"x" * 1000)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OutputUnavailable, match="No space left"):
+        write_atomic(tmp_path / "product.jsonl", staged)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_staged_file_in_a_missing_folder_is_output_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(OutputUnavailable):
+        atomic.StagedFile(tmp_path / "missing" / "f")
+
+
+def test_writing_large_buffers_to_a_staged_file(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    data = pa.py_buffer(bytes(range(256)) * 40_000)
+    staged = atomic.StagedFile(tmp_path / "big")
+    staged.write(data)
+    staged.write(data.slice(7, 1000))
+    with staged.stream() as stream:
+        stream.write(b"tail")
+    write_atomic(tmp_path / "big", staged)
+    assert (tmp_path / "big").read_bytes() == data.to_pybytes() + data.slice(7, 1000).to_pybytes() + b"tail"
+
+
+def test_write_all_resumes_after_partial_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def short_writev(fd: int, views: list[memoryview]) -> int:  # at most 5 bytes per call, as a full pipe would
+        return os.write(fd, b"".join(bytes(v) for v in views)[:5])
+
+    monkeypatch.setattr(os, "writev", short_writev)
+    staged = atomic.StagedFile(tmp_path / "f")
+    staged.write_all([b"abcdefgh", b"", memoryview(b"ijk"), bytearray(b"lmnopqrstu")])
+    write_atomic(tmp_path / "f", staged)
+    assert (tmp_path / "f").read_bytes() == b"abcdefghijklmnopqrstu"

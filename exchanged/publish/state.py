@@ -12,6 +12,7 @@ the Parquet (about a second per million rows), which is always right.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,13 @@ import pyarrow.parquet as pq
 from exchanged.errors import OutputUnavailable
 from exchanged.formats.jsonl import jsonl_lines, split_lines
 
-__all__ = ["CurrentState", "StoredState", "align", "conform", "key_text", "sort_by_key", "duplicate_keys"]
+__all__ = ["CurrentState", "StoredState", "align", "conform", "key_text", "sort_by_key", "duplicate_keys",
+           "strictly_ascending"]
 
 log = logging.getLogger(__name__)
 
 _CASTS_THAT_FAIL = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+_UNREAD = object()
 
 
 @dataclass(frozen=True)
@@ -59,19 +62,49 @@ class StoredState:
         self.rows = self.file.metadata.num_rows if self.file is not None else 0
         self.same_schema = stored is not None and stored.equals(schema, check_metadata=False)
         self.trusted = self.same_schema and not interrupted and _sizes_match(entry, self.parquet_path, self.jsonl_path)
+        self._lines: pa.LargeStringArray | None | object = _UNREAD
+        self._lines_lock = threading.Lock()
 
     def equals(self, table: pa.Table) -> bool:
-        """True when the stored rows are ``table``'s, value for value (read column by column, stopping early).
+        """True when the stored rows are ``table``'s, value for value (see ``changed_rows``)."""
+        changed = self.changed_rows(table)
+        return changed is not None and not changed.any()
+
+    def changed_rows(self, table: pa.Table) -> np.ndarray | None:
+        """Per row of ``table`` (aligned, sorted by key), whether it differs from the stored row at
+        the same position; None when the rows cannot be paired so (no trusted state, another number
+        of rows, other keys) or when a column that is only compared whole differs.
 
         A full snapshot identical to the published state is so recognised without rendering a
-        line (≈0.05 s per column per million rows).
+        line, and one changing a few records tells which (the publisher then renders only those).
+        The key columns are read first, then all others at once (decoded on all cores: ≈0.25 s
+        per million products, against 0.55 s column by column). A column equal as a whole costs
+        one comparison; otherwise its values are compared row by row, which for the types
+        ``_paired`` accepts is the same as comparing their JSON text.
         """
         if self.file is None or not self.trusted or self.rows != table.num_rows:
-            return False
-        for name in [*self.key, *(n for n in self.schema.names if n not in self.key)]:
-            if not self._read([name]).column(0).equals(table.column(name)):
-                return False
-        return True
+            return None
+        changed = np.zeros(table.num_rows, dtype=bool)
+        rest = [n for n in self.schema.names if n not in self.key]
+        for names in ([*self.key], rest) if rest else ([*self.key],):
+            stored = self._read(names)
+            for name in names:
+                old, new = stored.column(name), table.column(name)
+                if old.equals(new):
+                    continue
+                if name in self.key or not _paired(new.type):
+                    return None
+                changed |= _differs(old, new)
+        return changed
+
+    def lines(self) -> pa.LargeStringArray | None:
+        """The trusted JSONL's lines (memory-mapped, cut once; any thread may ask first), or None."""
+        if self.file is None or not self.trusted:
+            return None
+        with self._lines_lock:
+            if self._lines is _UNREAD:
+                self._lines = _stored_lines(self.jsonl_path, self.rows)
+            return self._lines
 
     def load(self, *, keys_only: bool) -> tuple[CurrentState, bool]:
         """The current state, and whether its lines came from the trusted JSONL.
@@ -83,7 +116,7 @@ class StoredState:
         """
         if self.file is None:
             return _empty(self.schema), False
-        lines = _stored_lines(self.jsonl_path, self.rows) if self.trusted else None
+        lines = self.lines()
         if lines is not None:
             if keys_only:
                 key_schema = pa.schema([self.schema.field(k) for k in self.key])
@@ -108,6 +141,22 @@ class StoredState:
             return self.file.read(columns=columns)
         except (OSError, pa.ArrowException) as exc:
             raise OutputUnavailable(f"cannot read the published state {self.parquet_path}: {exc}") from exc
+
+
+def _paired(t: pa.DataType) -> bool:
+    """Types whose values are equal exactly when their canonical JSON texts are (not floats: -0.0
+    and NaN; not nested types; not date64 or nanosecond timestamps, finer than their JSON)."""
+    return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t)
+            or pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_date32(t)
+            or (pa.types.is_timestamp(t) and t.unit != "ns"))
+
+
+def _differs(old: pa.ChunkedArray, new: pa.ChunkedArray) -> np.ndarray:
+    """Per row: the values differ (a null equals a null only)."""
+    same = pc.fill_null(pc.equal(old, new), False)
+    if old.null_count or new.null_count:
+        same = pc.or_(same, pc.and_(pc.is_null(old), pc.is_null(new)))
+    return ~same.to_numpy()
 
 
 def align(table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, bool]:
@@ -169,6 +218,19 @@ def sort_by_key(table: pa.Table, key: tuple[str, ...]) -> np.ndarray | None:
     if np.array_equal(order, np.arange(len(order))):
         return None
     return order
+
+
+def strictly_ascending(table: pa.Table, key: tuple[str, ...]) -> bool:
+    """True when a single string or integer key has no nulls and rises strictly from row to row:
+    ``table`` is then sorted by key and no key repeats (one comparison instead of both checks)."""
+    if len(key) != 1 or table.num_rows < 2:
+        return False
+    column = table.column(key[0])
+    if column.null_count or not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+                                 or pa.types.is_integer(column.type)):
+        return False
+    values = column.combine_chunks()
+    return bool(pc.all(pc.less(values.slice(0, len(values) - 1), values.slice(1))).as_py())
 
 
 def duplicate_keys(keys: pa.Array) -> int:

@@ -31,6 +31,9 @@ class EntityUpdate:
     records: pa.Table
     deletes: pa.Table | None = None
     mode: Mode = "full"
+    retain: pa.Table | None = None
+    """full mode: key columns of rows this snapshot sent but dropped as invalid; their published
+    records are kept, not deleted (``publish/retain.py``)."""
 
     def __post_init__(self) -> None:
         if not _ENTITY_NAME.match(self.entity):

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
 
-from exchanged.formats.jsonl import (jsonl_lines, line_digests, lines_buffer, prefix_lines, read_jsonl,
-                                     split_lines, to_jsonl)
+from exchanged.formats.jsonl import (_dictionary, _ndjson, _view_parts, jsonl_lines, jsonl_parts, line_digests,
+                                     lines_buffer, prefix_lines, read_jsonl, split_lines, to_jsonl)
 
 UTC = dt.timezone.utc
 DECIMAL = pa.decimal128(24, 6)
@@ -229,3 +229,156 @@ def test_property_lines_are_json_dumps_of_the_canonical_values(table: pa.Table) 
     assert to_jsonl(table) == expected.encode()
     assert to_jsonl(table, prefix={"op": "upsert"}) == "".join(
         '{"op":"upsert",' + line[1:] + "\n" for line in expected.split("\n")[:-1]).encode()
+
+
+# --- the column-by-column assembly (jsonl_lines, jsonl_parts) against the reference renderer -------------------
+
+SPECIAL_TEXT = ["A-1", "Ü\"\\", "x\ny\r\t\b\f\x01\x1f", "", "\u2028é\U0001F600", "null", "a" * 20]
+EXTRA_TYPES: dict[str, tuple[pa.DataType, st.SearchStrategy[Any]]] = {
+    "code": (pa.string(), st.sampled_from(SPECIAL_TEXT) | st.text(max_size=15)),
+    "large": (pa.large_string(), st.sampled_from(SPECIAL_TEXT) | st.text(max_size=15)),
+    "qty": (pa.int8(), st.integers(-128, 127)),
+    "wide": (pa.decimal128(38, 6), st.sampled_from([Decimal("1e20"), Decimal("-92233720368547.758080"),
+                                                    Decimal("92233720368547.758079"), Decimal("0.5")])),
+    "stamp": (pa.timestamp("ns", tz="Europe/Berlin"),
+              st.datetimes(dt.datetime(1700, 1, 1), dt.datetime(2200, 1, 1), timezones=st.just(UTC))),
+    "day": (pa.date64(), st.dates()),
+    "ratio": (pa.float64(), st.floats(allow_nan=False)),
+    "empty": (ATTRIBUTES, st.just([])),
+    "nothing": (pa.list_(pa.string()), st.just([])),
+}
+ALL_TYPES = {**TYPES, **EXTRA_TYPES}
+
+
+@st.composite
+def assembled_tables(draw: st.DrawFn) -> pa.Table:
+    """Tables of up to 60 rows whose columns hold few distinct values or many, with nulls or without,
+    in several chunks, possibly a slice of a longer table (arrays with offsets)."""
+    names = draw(st.lists(st.sampled_from(sorted(ALL_TYPES)), min_size=1, max_size=6, unique=True))
+    rows = draw(st.integers(0, 60))
+    skip = draw(st.integers(0, 3))
+    columns = {}
+    for name in names:
+        t, values = ALL_TYPES[name]
+        if draw(st.booleans()):  # few distinct values: the coded path
+            values = st.sampled_from(draw(st.lists(values, min_size=1, max_size=3)))
+        if draw(st.booleans()):
+            values = st.none() | values
+        column = pa.array(draw(st.lists(values, min_size=rows + skip, max_size=rows + skip)), t)
+        if name == "code" and draw(st.booleans()):
+            column = column.dictionary_encode()
+        columns[name] = column
+    table = pa.table(columns).slice(skip)
+    cuts = sorted(draw(st.lists(st.integers(0, rows), max_size=3)))
+    batches = [b for start, stop in zip([0, *cuts], [*cuts, rows]) for b in table.slice(start, stop - start).to_batches()]
+    return pa.Table.from_batches(batches, schema=table.schema) if batches else table
+
+
+@settings(max_examples=120, deadline=None)
+@given(assembled_tables(), st.integers(1, 25))
+def test_property_assembled_lines_are_the_reference_renderers_bytes(table: pa.Table, rows: int) -> None:
+    reference = _ndjson(table)
+    lines = jsonl_lines(table)
+    assert lines.type == pa.large_string()
+    assert lines_buffer(lines).to_pybytes() == reference
+    assert lines.to_pylist() == split_lines(reference).to_pylist()
+    parts = list(jsonl_parts(table, rows))
+    assert b"".join(lines_buffer(part).to_pybytes() for part in parts) == reference
+    assert sum(len(part) for part in parts) == table.num_rows
+    assert all(part.type == pa.large_string() for part in parts)
+
+
+def test_assembly_of_a_product_like_table_matches_the_reference() -> None:
+    n = 5000
+    index = list(range(n))
+    table = pa.table({
+        "sku": [f"SKU-{i:07d}" for i in index],
+        "name": [f'Product {i} "quoted" \\ {"x" if i % 3 else ""}' for i in index],
+        "unit": ["KGM" if i % 10 == 0 else "C62" for i in index],
+        "vat_rate": pa.array([Decimal("7") if i % 3 == 0 else Decimal("19") for i in index], DECIMAL),
+        "weight": pa.array([None if i % 7 == 0 else Decimal(f"{i % 1000}.25") for i in index], DECIMAL),
+        "brand": [None if i % 11 == 0 else ("Acme" if i % 2 else "Müller & Söhne") for i in index],
+        "attributes": pa.array([[] for _ in index], ATTRIBUTES),
+        "tags": pa.array([[("colour", "red")] if i % 5 == 0 else [] for i in index], ATTRIBUTES),
+        "active": [None if i % 13 == 0 else i % 2 == 0 for i in index],
+    })
+    reference = _ndjson(table)
+    assert lines_buffer(jsonl_lines(table)).to_pybytes() == reference
+    for rows in (333, 4096, n):
+        assert b"".join(lines_buffer(p).to_pybytes() for p in jsonl_parts(table, rows)) == reference
+
+
+def test_adjacent_coded_columns_with_too_many_combinations_stay_apart() -> None:
+    n = 1200
+    table = pa.table({"a": [i % 300 for i in range(n)], "b": [(i * 7) % 301 for i in range(n)],
+                      "c": [i % 2 == 0 for i in range(n)]})
+    assert lines_buffer(jsonl_lines(table)).to_pybytes() == _ndjson(table)
+
+
+def test_parts_of_short_lines_and_of_constant_lines() -> None:
+    short = pa.table({"a": list(range(100))})  # lines of at most 12 bytes: polars inlines them
+    assert b"".join(lines_buffer(p).to_pybytes() for p in jsonl_parts(short, 7)) == _ndjson(short)
+    constant = pa.table({"m": pa.array([[]] * 50, ATTRIBUTES), "l": pa.array([[]] * 50, pa.list_(pa.string()))})
+    assert lines_buffer(jsonl_lines(constant)).to_pybytes() == b'{"m":{},"l":[]}\n' * 50
+    assert b"".join(lines_buffer(p).to_pybytes() for p in jsonl_parts(constant, 16)) == _ndjson(constant)
+    assert list(jsonl_parts(pa.table({"a": pa.array([], pa.int64())}))) == []
+
+
+def test_keys_are_escaped_as_polars_writes_them() -> None:
+    table = pa.table({'a"b': ["x"] * 20, "é\n": [1] * 20, "\\": [None] * 20})
+    assert lines_buffer(jsonl_lines(table)).to_pybytes() == _ndjson(table)
+    assert read_jsonl(to_jsonl(table))[0] == {'a"b': "x", "é\n": 1, "\\": None}
+
+
+def test_decimal_dictionary_hashes_64_bit_values_and_falls_back_for_wider_ones() -> None:
+    narrow = pa.array([Decimal("1.5"), None, Decimal("-2.25"), Decimal("1.5"), Decimal("-0.000001")], DECIMAL)
+    values, indices = _dictionary(narrow)
+    assert values.type == DECIMAL and values.to_pylist() == [Decimal("1.5"), Decimal("-2.25"), Decimal("-0.000001")]
+    assert indices.to_pylist() == [0, None, 1, 0, 2]
+    wide = pa.array([Decimal("1e17"), Decimal("-1e17"), Decimal("1e17")], pa.decimal128(38, 6))
+    values, indices = _dictionary(wide)
+    assert values.to_pylist() == [Decimal("1e17"), Decimal("-1e17")] and indices.to_pylist() == [0, 1, 0]
+    # a null slot holding bytes that are no 64-bit value: the 128-bit path, same answer
+    words = pa.py_buffer(b"".join(int(v).to_bytes(16, "little", signed=True) for v in (5, 7 << 64 | 3, 5)))
+    odd = pa.Array.from_buffers(DECIMAL, 3, [pa.array([True, False, True]).buffers()[1], words])
+    values, indices = _dictionary(odd)
+    assert indices.to_pylist() == [0, None, 0]
+    assert lines_buffer(jsonl_lines(pa.table({"v": pa.chunked_array([odd] * 4)}))).to_pybytes() == \
+        _ndjson(pa.table({"v": pa.chunked_array([odd] * 4)}))
+
+
+def test_prefix_lines_puts_the_keys_after_the_first_brace() -> None:
+    lines = jsonl_lines(pa.table({"sku": ["A", "B"], "m": pa.array([[("k", "{")], []], ATTRIBUTES)}))
+    assert prefix_lines(lines, {"op": "upsert"}).to_pylist() == [
+        '{"op":"upsert","sku":"A","m":{"k":"{"}}\n', '{"op":"upsert","sku":"B","m":{}}\n']
+    assert prefix_lines(lines, {}).to_pylist() == lines.to_pylist()
+
+
+def test_split_lines_across_its_blocks() -> None:
+    line = b'{"text":"' + b"x" * 1000 + b'"}\n'
+    data = line * 3000 + b'{"last":1}'  # several MiB, lines straddling block boundaries, no final newline
+    lines = split_lines(data)
+    assert len(lines) == 3001 and lines_buffer(lines).to_pybytes() == data
+    assert lines[0].as_py() == line.decode() and lines[3000].as_py() == '{"last":1}'
+
+
+def test_line_digests_of_chunked_lines_are_those_of_the_array() -> None:
+    lines = jsonl_lines(pa.table({"a": list(range(40)), "b": ["x" * (i % 5) for i in range(40)]}))
+    chunked = pa.chunked_array([lines.slice(0, 13), lines.slice(13, 0), lines.slice(13)])
+    assert (line_digests(chunked) == line_digests(lines)).all()
+
+
+def test_long_lines_come_out_of_polars_buffers_uncopied_and_whole() -> None:
+    table = pa.table({"sku": [f"S{i:06d}" for i in range(3000)], "text": ["ä" * (i % 90) for i in range(3000)]})
+    parts = list(jsonl_parts(table, 3000))
+    assert len(parts) > 1  # one per polars data buffer
+    assert b"".join(lines_buffer(p).to_pybytes() for p in parts) == _ndjson(table)
+    assert _view_parts(pa.array(["short", "lines"], pa.string_view())) is None  # stored inside the views
+    assert _view_parts(pa.array(["x" * 20, None], pa.string_view())) is None
+    ordered = pa.array(["b" * 20, "a" * 20], pa.string_view())
+    views = ordered.buffers()[1].to_pybytes()
+    swapped = pa.Array.from_buffers(pa.string_view(), 2, [None, pa.py_buffer(views[16:] + views[:16]),
+                                                          *ordered.buffers()[2:]])
+    assert swapped.to_pylist() == ["a" * 20, "b" * 20]
+    assert _view_parts(swapped) is None  # not back to back in line order
+    assert [p.to_pylist() for p in _view_parts(ordered) or []] == [["b" * 20, "a" * 20]]

@@ -1,0 +1,76 @@
+"""One file to its final state: publish, archive, ledger — and what a full snapshot may delete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from exchanged.config import load_settings
+from exchanged.lifecycle import Workspace, handle
+from exchanged.pipeline import Source
+from exchanged.report import Status
+
+HEADER = "sku,gtin,name\n"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    ws = Workspace.open(load_settings(environ={}, overrides={"base_dir": tmp_path}))
+    yield ws
+    ws.close()
+
+
+def process(workspace: Workspace, name: str, text: str):
+    return handle(Source.from_bytes(text.encode(), name), workspace)
+
+
+def state(workspace: Workspace) -> dict[str, dict]:
+    lines = (workspace.settings.shop_dir / "product.jsonl").read_text().splitlines()
+    return {row["sku"]: row for row in map(json.loads, lines)}
+
+
+def changes(workspace: Workspace, seq: int) -> list[tuple[str, str]]:
+    path = workspace.settings.shop_dir / "changes" / "product" / f"{seq:010d}.jsonl"
+    return [(row["op"], row["sku"]) for row in map(json.loads, path.read_text().splitlines())]
+
+
+def test_a_row_dropped_from_a_full_snapshot_keeps_its_published_record(workspace: Workspace) -> None:
+    process(workspace, "p1.csv", HEADER + "A,4006381333931,Hammer\nB,4006381333948,Zange\nC,,Säge\n")
+    report = process(workspace, "p2.csv", HEADER + "A,4006381333931,Hammer XL\nB,4006381333932,Zange\nC,,Säge\n")
+    assert report.status is Status.PARTIAL and [i.code for i in report.issues] == ["invalid-gtin"]
+    assert state(workspace)["B"]["name"] == "Zange"          # not deleted for a typo in its GTIN
+    assert changes(workspace, 2) == [("upsert", "A")]        # and no delete in the change feed
+    process(workspace, "p3.csv", HEADER + "A,4006381333931,Hammer XL\nC,,Säge\n")
+    assert sorted(state(workspace)) == ["A", "C"]             # omitted entirely: deleted
+    assert changes(workspace, 3) == [("delete", "B")]
+
+
+def test_an_empty_full_snapshot_is_refused_unless_allowed(workspace: Workspace, tmp_path: Path) -> None:
+    process(workspace, "p1.csv", HEADER + "A,,Hammer\n")
+    report = process(workspace, "p2.csv", HEADER)
+    assert report.status is Status.REJECTED and [i.code for i in report.issues] == ["empty-snapshot"]
+    assert sorted(state(workspace)) == ["A"]
+    allowing = Workspace.open(load_settings(environ={}, overrides={"base_dir": tmp_path, "allow_empty_snapshot": True}))
+    try:
+        assert process(allowing, "p3.csv", HEADER).status is Status.ACCEPTED
+        assert state(allowing) == {}
+    finally:
+        allowing.close()
+
+
+def test_the_same_content_twice_is_a_duplicate_and_publishes_nothing(workspace: Workspace) -> None:
+    first = process(workspace, "p1.csv", HEADER + "A,,Hammer\n")
+    again = process(workspace, "p1-copy.csv", HEADER + "A,,Hammer\n")
+    assert again.status is Status.DUPLICATE and again.outputs == [] and again.issues[0].value == first.id
+    assert workspace.ledger.get(again.id).status is Status.DUPLICATE
+    assert Path(workspace.settings.base_dir, again.archive).read_bytes() == (HEADER + "A,,Hammer\n").encode()
+
+
+def test_a_rejected_file_can_come_back_once_fixed(workspace: Workspace) -> None:
+    bad = process(workspace, "p.csv", HEADER + "A,1,\n")  # every row bad: nothing to publish
+    assert bad.status is Status.REJECTED
+    quarantined = Path(workspace.settings.base_dir, bad.archive)
+    assert json.loads(quarantined.with_name(quarantined.name + ".report.json").read_text())["archive"] == bad.archive
+    assert process(workspace, "p.csv", HEADER + "A,1,\n").status is Status.REJECTED  # not a duplicate
