@@ -135,7 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_reports(reports, as_json=args.json)
     if not args.json:
         print(f"\nshop outputs in {settings.shop_dir}:")
-        for path in sorted(p for p in settings.shop_dir.rglob("*") if p.is_file()):
+        for path in sorted(p for p in settings.shop_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
             print(f"  {path.relative_to(settings.shop_dir)}  ({path.stat().st_size} bytes)")
         print(f"originals and the ledger in {settings.folder('archive')}; try: exchanged audit")
     return EXIT_OK

@@ -147,3 +147,9 @@ def test_progress_shows_phases_on_a_terminal_only() -> None:
     quiet = _Terminal()
     Progress(1, enabled=False, stream=quiet).start("x")  # --json: nothing even on a terminal
     assert quiet.getvalue() == ""
+
+
+def test_demo_lists_the_shop_files_without_internal_ones(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "product.parquet" in out and "manifest.json" in out and ".publish.lock" not in out
