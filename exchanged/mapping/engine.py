@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 from exchanged.mapping import transforms as tf
 from exchanged.mapping.failures import Failure, IssueBudget, any_failed, build_issues
 from exchanged.mapping.source import SourceColumns, column_pattern, require_columns, unknown_columns
-from exchanged.mapping.spec import ATTRIBUTE_WILDCARD, FieldSpec, Mapping
+from exchanged.mapping.rules import ATTRIBUTE_WILDCARD
+from exchanged.mapping.spec import FieldSpec, Mapping
 from exchanged.records import ENTITIES
 from exchanged.records.fields import flat_fields
 from exchanged.records.kinds import DateKind, DecimalKind, Kind, TimestampKind

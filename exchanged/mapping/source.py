@@ -13,7 +13,8 @@ import pyarrow as pa
 
 from exchanged.errors import InputRejected
 from exchanged.mapping import transforms as tf
-from exchanged.mapping.spec import ATTRIBUTE_WILDCARD, Mapping
+from exchanged.mapping.rules import ATTRIBUTE_WILDCARD
+from exchanged.mapping.spec import Mapping
 from exchanged.report import Issue, Location
 
 

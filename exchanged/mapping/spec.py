@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from exchanged.mapping.rules import ATTRIBUTE_WILDCARD, entity_problems, op_problems
+from exchanged.mapping.rules import entity_problems, op_problems
 
 if TYPE_CHECKING:
     from exchanged.formats.csv import CsvOptions

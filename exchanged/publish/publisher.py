@@ -9,7 +9,7 @@ One call publishes the entities of one input, under the folder's publish lock, i
    (``<entity>.parquet`` and ``<entity>.jsonl``), then ``manifest.json`` last.
 
 A full snapshot's lines are its new state's JSONL: they are written to a staged temporary file
-(``atomic.StagedFile``, a dot file beside the target) and hashed while they render (``_Stream``),
+(``atomic.StagedFile``, a dot file beside the target) and hashed while they render (``EntityStream``),
 and on a first load (no state on disk: every record an upsert, in key order) so is the change
 file. Phase 2 then only renames them into place, in the same order as any other write, once every
 stream is written and synced. Measured with 1,000,000 products on the 2-core machine, this
@@ -32,13 +32,9 @@ written before the crash keep their numbers, see ``changes.next_seq``).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,12 +45,13 @@ import pyarrow as pa
 
 from exchanged.atomic import StagedFile, write_atomic
 from exchanged.errors import output_context
-from exchanged.formats.jsonl import jsonl_lines, jsonl_parts, lines_buffer
+from exchanged.formats.jsonl import jsonl_lines, lines_buffer
 from exchanged.formats.parquet import parquet_bytes
 from exchanged.publish.changes import Diff, change_file_name, change_parts, diff, next_seq, upsert_lines
 from exchanged.publish.lock import shop_lock
 from exchanged.publish.manifest import entity_entry, read_manifest, utc_now, write_manifest
 from exchanged.publish.retain import with_retained
+from exchanged.publish.stream import EntityStream, hold_file, open_stream, release_files
 from exchanged.publish.state import (CurrentState, StoredState, align, conform, duplicate_keys, key_text,
                                      sort_by_key, strictly_ascending)
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
@@ -64,137 +61,8 @@ __all__ = ["MARKER", "publish"]
 MARKER = ".publishing"
 
 _NONE = np.empty(0, dtype=np.int64)
-_SYNC_EVERY = 64 << 20  # bytes written to a staged file between two background fsyncs
-_PART_ROWS = 1 << 16    # lines rendered at a time while streaming (≈15 MB of products)
 _FEW_CHANGES = 8        # a snapshot changing at most 1 row in 8 of the published ones renders only those
 _BATCH = 512            # slices of JSONL text per hand-over to the writing and hashing threads
-
-
-_Part = pa.LargeStringArray | list[pa.Buffer]  # lines, or slices of the JSONL's text
-
-
-class _Stream:
-    """An entity's JSONL (and on a first load its change file), written and hashed while it renders.
-
-    The main thread renders the lines part by part (``jsonl_parts``); one thread appends each part
-    to the staged JSONL (and the same lines with ``{"op":"upsert",`` first to the staged change
-    file), another feeds it to sha256. polars, ``os.write``, pyarrow and hashlib all release the
-    GIL, so the three overlap. Nothing is visible before ``write_atomic`` renames the staged files.
-    """
-
-    def __init__(self, jsonl: Path, change: Path | None) -> None:
-        self.jsonl = StagedFile(jsonl)
-        try:
-            self.change = StagedFile(change) if change is not None else None
-        except BaseException:
-            self.jsonl.discard()
-            raise
-        self._sha = hashlib.sha256()
-        self._errors: list[BaseException] = []
-        self._queues: list[queue.SimpleQueue[_Part | None]] = [queue.SimpleQueue(), queue.SimpleQueue()]
-        self._open = True
-        self._syncer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish-sync")
-        self._syncs: dict[Path, Future[None]] = {}
-        self._synced: dict[Path, int] = {}
-        self._threads = [threading.Thread(target=self._run, args=(work, q), name=f"publish-{work.__name__}",
-                                          daemon=True)
-                         for work, q in zip((self._write, self._hash), self._queues)]
-        for thread in self._threads:
-            thread.start()
-
-    def render(self, records: pa.Table, *, keep: bool) -> pa.ChunkedArray | None:
-        """Render the lines of ``records`` (``jsonl_parts``), handing them to the threads as they
-        come; returns them (the ``jsonl_lines``, in parts) with ``keep``, else lets each part go
-        once written and hashed (its memory is reused for the next)."""
-        return self.feed(jsonl_parts(records, _PART_ROWS), keep=keep)
-
-    def feed(self, lines: Iterable[_Part], *, keep: bool) -> pa.ChunkedArray | None:
-        """Hand ``lines`` (the JSONL's, in order, in parts: line arrays, or lists of buffers of its
-        raw text when no change file is streamed) to the threads; see ``render``."""
-        parts = []
-        try:
-            for part in lines:
-                if self._errors:
-                    break
-                for q in self._queues:
-                    q.put(part)
-                if keep:
-                    parts.append(part)
-        finally:
-            self._close()
-        if self._errors:
-            self.wait()  # raises the thread's error
-        return pa.chunked_array(parts, pa.large_string()) if keep else None
-
-    def wait(self) -> str:
-        """The JSONL's sha256 once both files are written and synced; raises what a thread raised."""
-        self._close()
-        for thread in self._threads:
-            thread.join()
-        if self._errors:
-            raise self._errors[0]
-        return self._sha.hexdigest()
-
-    def discard(self) -> None:
-        """Stop and remove the staged files (those not renamed into place yet)."""
-        self._close()
-        for thread in self._threads:
-            thread.join()
-        self._syncer.shutdown()
-        for staged in (self.jsonl, self.change):
-            if staged is not None:
-                staged.discard()
-
-    def _close(self) -> None:
-        if self._open:
-            self._open = False
-            for q in self._queues:
-                q.put(None)
-
-    def _run(self, work: Callable[[_Part], None], parts: queue.SimpleQueue[_Part | None]) -> None:
-        try:
-            while (part := parts.get()) is not None:
-                if not self._errors:
-                    work(part)
-            if work == self._write and not self._errors:
-                self._sync(final=True)
-        except BaseException as exc:  # reported by wait()
-            self._errors.append(exc)
-            while parts.get() is not None:
-                pass
-
-    def _write(self, part: _Part) -> None:
-        if isinstance(part, list):  # raw text of the JSONL (no change file is streamed then)
-            self.jsonl.write_all(part)
-        else:
-            self.jsonl.write(lines_buffer(part))
-            if self.change is not None:
-                self.change.write(lines_buffer(upsert_lines(part)))
-        self._sync()
-
-    def _sync(self, *, final: bool = False) -> None:
-        """fsync the staged files as they grow, beside the writing (one sync per file at a time),
-        and all of them at the end: the data is on disk before the commit, whose own fsync then
-        finds nothing left to write (≈0.25 s per first load here otherwise spent waiting then)."""
-        for staged in (self.jsonl, self.change):
-            if staged is None:
-                continue
-            running = self._syncs.get(staged.path)
-            if running is not None:
-                if not final and not running.done():
-                    continue
-                running.result()  # waits at the end; raises what a sync raised
-            if final or staged.size - self._synced.get(staged.path, 0) >= _SYNC_EVERY:
-                self._synced[staged.path] = staged.size
-                self._syncs[staged.path] = self._syncer.submit(staged.sync)
-        if final:
-            for running in self._syncs.values():
-                running.result()
-            self._syncer.shutdown()
-
-    def _hash(self, part: _Part) -> None:
-        for data in part if isinstance(part, list) else [lines_buffer(part)]:
-            self._sha.update(memoryview(data))
 
 
 @dataclass
@@ -208,12 +76,12 @@ class _Plan:
     last_seq: int
     seq: int | None
     change: list[pa.Buffer] | StagedFile | None
-    jsonl: pa.Buffer | _Stream | None  # None: state unchanged on disk, not rewritten
+    jsonl: pa.Buffer | EntityStream | None  # None: state unchanged on disk, not rewritten
     parquet: Future[tuple[pa.Buffer, str]] | None
     jsonl_sha: Future[str] | None
 
     def discard(self) -> None:
-        if isinstance(self.jsonl, _Stream):
+        if isinstance(self.jsonl, EntityStream):
             self.jsonl.discard()
 
 
@@ -265,7 +133,7 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
     last_seq = int((previous or {}).get("last_seq", 0))
     highest = next_seq(shop_dir / "changes" / update.entity, last_seq) - 1
     stored = StoredState(shop_dir, update.entity, schema, key, previous, interrupted)
-    stream: _Stream | None = None
+    stream: EntityStream | None = None
     loading: Future[tuple[CurrentState, bool]] | None = None
     try:
         try:
@@ -286,14 +154,14 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
                 # No state on disk (a first load): every record is an upsert, in key order, which is
                 # what diff would find; the change file is the JSONL's lines, streamed beside it.
                 seq = highest + 1
-                stream = _stream(shop_dir, update.entity, first_load=True, seq=seq)
+                stream = open_stream(shop_dir, update.entity, first_load=True, seq=seq)
                 stream.render(records, keep=False)
                 upserts = Diff(np.arange(records.num_rows), _NONE, _NONE, unchanged=0)
                 return _Plan(update, previous, upserts, records.num_rows, seq, seq, stream.change, stream,
                              parquet, None)
             if full and records.num_rows:
                 # The state on disk is read (its keys and JSONL lines) beside the rendering.
-                stream = _stream(shop_dir, update.entity, first_load=False, seq=highest + 1)
+                stream = open_stream(shop_dir, update.entity, first_load=False, seq=highest + 1)
                 loading = pool.submit(stored.load, keys_only=True)
                 record_lines: pa.Array | pa.ChunkedArray | None = stream.render(records, keep=True)
                 assert record_lines is not None
@@ -343,7 +211,7 @@ def _spliced(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | No
     """
     rows = np.flatnonzero(changed)
     new_lines = jsonl_lines(records.take(pa.array(rows, pa.int64())))
-    stream = _Stream(shop_dir / f"{update.entity}.jsonl", None)
+    stream = EntityStream(shop_dir / f"{update.entity}.jsonl", None)
     try:
         stream.feed(_swapped(old_lines, new_lines, rows), keep=False)
     except BaseException:
@@ -383,17 +251,6 @@ def _offsets(lines: pa.LargeStringArray) -> np.ndarray:
     return np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
 
 
-def _stream(shop_dir: Path, entity: str, *, first_load: bool, seq: int) -> _Stream:
-    """The stream of a full snapshot's JSONL, with the change file ``seq`` on a first load."""
-    change = None
-    if first_load:
-        folder = shop_dir / "changes" / entity
-        with output_context(folder):
-            folder.mkdir(parents=True, exist_ok=True)
-        change = folder / change_file_name(seq)
-    return _Stream(shop_dir / f"{entity}.jsonl", change)
-
-
 def _parquet(table: pa.Table, key: tuple[str, ...]) -> tuple[pa.Buffer, str]:
     data = parquet_bytes(table, sorted_by=key, statistics=key)
     return data, _sha256(data)
@@ -420,7 +277,7 @@ def _write(shop_dir: Path, plans: list[_Plan], manifest: dict[str, Any], pending
     show = _display(display_root)
     outputs: dict[str, list[str]] = {p.update.entity: [] for p in plans}
     for p in plans:  # everything computed (streams written and synced, Parquet encoded) before any rename
-        if isinstance(p.jsonl, _Stream):
+        if isinstance(p.jsonl, EntityStream):
             p.jsonl.wait()
         if p.parquet is not None:
             p.parquet.result()
@@ -441,8 +298,8 @@ def _write(shop_dir: Path, plans: list[_Plan], manifest: dict[str, Any], pending
         for p in plans:  # 2. state files, 3. manifest entries
             entity = p.update.entity
             if p.jsonl is not None and p.parquet is not None:
-                replaced += _hold(shop_dir / f"{entity}.jsonl")
-                if isinstance(p.jsonl, _Stream):
+                replaced += hold_file(shop_dir / f"{entity}.jsonl")
+                if isinstance(p.jsonl, EntityStream):
                     jsonl_sha = p.jsonl.wait()
                     jsonl_size = p.jsonl.jsonl.size
                     write_atomic(shop_dir / f"{entity}.jsonl", p.jsonl.jsonl)
@@ -465,7 +322,7 @@ def _write(shop_dir: Path, plans: list[_Plan], manifest: dict[str, Any], pending
         manifest["updated_at"] = now
         write_manifest(shop_dir, manifest)
     finally:
-        _release(replaced)
+        release_files(replaced)
     if rewritten or pending is None:
         _write_marker(shop_dir, (pending or set()) - set(rewritten))
     return [
@@ -493,35 +350,6 @@ def _write_marker(shop_dir: Path, entities: set[str]) -> None:
         return
     with output_context(path):
         path.unlink(missing_ok=True)
-
-
-def _hold(path: Path) -> list[int]:
-    """A descriptor open on the file ``path`` names now (none when there is none, or off POSIX).
-
-    Held across the rename that replaces the file, it keeps the old file's blocks allocated until
-    ``_release`` closes it beside the rest of the work: freeing a large file is not free (≈0.3 s
-    for a 228 MB JSONL on this machine's ext4, which discards freed blocks), and the rename would
-    otherwise wait for it.
-    """
-    if os.name != "posix":  # pragma: no cover - a file open elsewhere cannot be replaced there
-        return []
-    try:
-        return [os.open(path, os.O_RDONLY)]
-    except OSError:
-        return []
-
-
-def _release(descriptors: list[int]) -> None:
-    """Close ``descriptors`` (from ``_hold``) on a thread of their own: whoever closes the last one
-    frees the replaced file."""
-    if descriptors:
-        threading.Thread(target=_close_all, args=(descriptors,), name="publish-release", daemon=True).start()
-
-
-def _close_all(descriptors: list[int]) -> None:
-    for fd in descriptors:
-        with contextlib.suppress(OSError):
-            os.close(fd)
 
 
 def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:

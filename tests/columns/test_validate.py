@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
-import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError

@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
 
-from exchanged.formats.jsonl import (_dictionary, _ndjson, _view_parts, jsonl_lines, jsonl_parts, line_digests,
+from exchanged.formats.jsonl_render import _dictionary, _view_parts
+from exchanged.formats.jsonl_render import ndjson_bytes as _ndjson
+from exchanged.formats.jsonl import (jsonl_lines, jsonl_parts, line_digests,
                                      lines_buffer, prefix_lines, read_jsonl, split_lines, to_jsonl)
 
 UTC = dt.timezone.utc

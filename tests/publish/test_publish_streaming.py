@@ -19,9 +19,10 @@ from publish_helpers import (PRODUCT, UTC, change_files, change_lines, full, man
 
 from exchanged import atomic
 from exchanged.errors import OutputUnavailable
-from exchanged.formats.jsonl import _ndjson
+from exchanged.formats.jsonl_render import ndjson_bytes as _ndjson
 from exchanged.publish import publish
 from exchanged.publish import publisher as publisher_module
+from exchanged.publish import stream as stream_module
 from exchanged.publish.publisher import MARKER
 from exchanged.publish.state import StoredState, align, strictly_ascending
 
@@ -29,7 +30,7 @@ from exchanged.publish.state import StoredState, align, strictly_ascending
 @pytest.fixture(autouse=True)
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render 7 lines at a time, so that a few dozen records stream in many parts."""
-    monkeypatch.setattr(publisher_module, "_PART_ROWS", 7)
+    monkeypatch.setattr(stream_module, "_PART_ROWS", 7)
 
 
 def catalogue(n: int, changed: set[int] = frozenset(), skip: set[int] = frozenset()) -> pa.Table:  # type: ignore[assignment]
@@ -168,7 +169,7 @@ def test_an_error_while_rendering_removes_the_staged_files(shop: Path, monkeypat
         yield from []
         raise RuntimeError("renderer failed")
 
-    monkeypatch.setattr(publisher_module, "jsonl_parts", broken)
+    monkeypatch.setattr(stream_module, "jsonl_parts", broken)
     with pytest.raises(RuntimeError, match="renderer failed"):
         publish(shop, [full(catalogue(20))], source(1))
     assert dot_files(shop) == []
