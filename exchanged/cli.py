@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -185,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("exchanged: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`exchanged audit | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (ExchangedError, Exception) as exc:  # a bug: one line, the traceback only with --debug
         if debug:
             raise

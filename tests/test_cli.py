@@ -153,3 +153,19 @@ def test_demo_lists_the_shop_files_without_internal_ones(workdir: Path, capsys: 
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "product.parquet" in out and "manifest.json" in out and ".publish.lock" not in out
+
+
+def test_a_closed_pipe_is_not_an_error(workdir: Path) -> None:
+    """`exchanged audit --json | head`: the reader leaves early; no traceback, exit 0."""
+    script = (
+        "import sys, exchanged.cli as cli\n"
+        "cli.cmd_schema = lambda args: print('x' * 4_000_000) or 0  # more than a pipe holds\n"
+        "raise SystemExit(cli.main(['schema', 'product']))\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as reader:
+        assert reader.stdout is not None and reader.stderr is not None
+        reader.stdout.read(10)
+        reader.stdout.close()  # like `| head -c 10`
+        stderr = reader.stderr.read().decode()
+        assert reader.wait(timeout=60) == 0
+    assert "Traceback" not in stderr and "error" not in stderr

@@ -1,0 +1,1 @@
+"""Reference code lists shipped as data (see PROVENANCE.md)."""
