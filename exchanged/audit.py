@@ -27,6 +27,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,11 +141,8 @@ class Ledger:
         try:
             with self._errors():
                 self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-                # WAL: readers never block the writer; FULL: a committed row survives power loss.
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute("PRAGMA synchronous = FULL")
                 self._conn.create_function("file_matches", 2, file_matches, deterministic=True)
-                self._migrate()
+            self._prepare()
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -299,6 +297,26 @@ class Ledger:
         if self._conn is None:
             raise ValueError(f"ledger {self.path} is closed")
         return self._conn
+
+    def _prepare(self) -> None:
+        """WAL mode and the schema. Switching to WAL takes an exclusive lock without SQLite's busy
+        handler, so two processes opening a new ledger at the same instant can see "database is
+        locked" at once: retry for up to BUSY_TIMEOUT_S before calling it a transient fault."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.01
+        while True:
+            try:
+                with self._errors():
+                    # WAL: readers never block the writer; FULL: a committed row survives power loss.
+                    self._db.execute("PRAGMA journal_mode = WAL")
+                    self._db.execute("PRAGMA synchronous = FULL")
+                    self._migrate()
+                return
+            except OutputUnavailable:
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def _migrate(self) -> None:
         with self._transaction() as db:  # IMMEDIATE: two processes opening a new ledger at once

@@ -277,7 +277,7 @@ def test_two_connections_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     def write(prefix: str) -> None:
         try:
             with Ledger(path) as ledger:  # each thread its own connection, as two processes would
-                start.wait()
+                start.wait(timeout=60)
                 for n in range(per_writer):
                     ledger.record(make(f"{prefix}{n:04d}", content=f"{prefix}{n}"))
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -287,7 +287,7 @@ def test_two_connections_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=90)
     assert errors == []
     with Ledger(path) as ledger:
         assert len(ledger.query()) == 2 * per_writer
