@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,21 +15,7 @@ from exchanged.formats.csv import (
     sniff_dialect,
 )
 
-BOM = codecs.BOM_UTF8
-
-
-def rows_of(source) -> list[list[str | None]]:
-    return [list(row.values()) for row in source.table.to_pylist()]
-
-
-def ragged(source) -> list[tuple[str, int | None, int | None]]:
-    return [(i.code, i.location.line, i.location.row) for i in source.issues]
-
-
-def rejection(data: bytes, options: CsvOptions = CsvOptions()) -> InputRejected:
-    with pytest.raises(InputRejected) as caught:
-        read_csv(data, options)
-    return caught.value
+from csv_helpers import ragged, rows_of
 
 
 # --- corpus ---------------------------------------------------------------------------------------

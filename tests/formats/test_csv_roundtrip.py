@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import codecs
 
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from exchanged.errors import InputRejected
 from exchanged.formats.csv import (
     CsvDialect,
     CsvOptions,
@@ -17,21 +14,7 @@ from exchanged.formats.csv import (
     write_csv,
 )
 
-BOM = codecs.BOM_UTF8
-
-
-def rows_of(source) -> list[list[str | None]]:
-    return [list(row.values()) for row in source.table.to_pylist()]
-
-
-def ragged(source) -> list[tuple[str, int | None, int | None]]:
-    return [(i.code, i.location.line, i.location.row) for i in source.issues]
-
-
-def rejection(data: bytes, options: CsvOptions = CsvOptions()) -> InputRejected:
-    with pytest.raises(InputRejected) as caught:
-        read_csv(data, options)
-    return caught.value
+from csv_helpers import rows_of
 
 
 # --- round trip -----------------------------------------------------------------------------------

@@ -11,17 +11,17 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from exchanged.formats.jsonl_render import _dictionary, _view_parts
 from exchanged.formats.jsonl_render import ndjson_bytes as _ndjson
 from exchanged.formats.jsonl import (jsonl_lines, jsonl_parts, line_digests,
                                      lines_buffer, prefix_lines, read_jsonl, split_lines, to_jsonl)
+from tests.canonical_json import canonical
 
 UTC = dt.timezone.utc
 DECIMAL = pa.decimal128(24, 6)
 ATTRIBUTES = pa.map_(pa.string(), pa.string())
-DATETIME = TypeAdapter(dt.datetime)
 
 
 def dumps(obj: Any) -> str:
@@ -174,26 +174,6 @@ def test_line_digests_tell_equal_lines_from_different_ones() -> None:
 
 
 # --- property: any typed table -> exactly json.dumps of the canonical Python values ----------------------------
-
-def canonical(value: Any, t: pa.DataType) -> Any:
-    """The canonical JSON value of a Python value of Arrow type ``t``, written without the module under test."""
-    if value is None:
-        return None
-    if pa.types.is_decimal(t):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    if pa.types.is_timestamp(t):
-        return json.loads(DATETIME.dump_json(value))  # pydantic's own text for the instant
-    if pa.types.is_date(t):
-        return value.isoformat()
-    if pa.types.is_map(t):
-        return {k: canonical(v, t.item_type) for k, v in value}
-    if pa.types.is_struct(t):
-        return {f.name: canonical(value[f.name], f.type) for f in t}
-    if pa.types.is_list(t):
-        return [canonical(v, t.value_type) for v in value]
-    return value
-
 
 TYPES: dict[str, tuple[pa.DataType, st.SearchStrategy[Any]]] = {
     "text": (pa.string(), st.text()),

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from exchanged.publish import EntityUpdate, SourceRef
+from tests.canonical_json import canonical
 
 UTC = dt.timezone.utc
 
@@ -71,28 +72,6 @@ def change_files(shop: Path, entity: str = "product") -> list[str]:
 
 def manifest(shop: Path) -> dict[str, Any]:
     return json.loads((shop / "manifest.json").read_text(encoding="utf-8"))
-
-
-def canonical(value: Any, t: pa.DataType) -> Any:
-    """The canonical JSON value (docs/architecture.md) of a Python value read from Arrow type ``t``,
-    built independently of the writer."""
-    if value is None:
-        return None
-    if pa.types.is_decimal(t):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    if pa.types.is_timestamp(t):
-        text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return text + (f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
-    if pa.types.is_date(t):
-        return value.isoformat()
-    if pa.types.is_map(t):
-        return {k: canonical(v, t.item_type) for k, v in value}
-    if pa.types.is_struct(t):
-        return {f.name: canonical(value[f.name], f.type) for f in t}
-    if pa.types.is_list(t):
-        return [canonical(v, t.value_type) for v in value]
-    return value
 
 
 def state_rows(shop: Path, entity: str = "product") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
