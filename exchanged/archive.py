@@ -8,7 +8,9 @@ Layout under ``root`` (``<base>/archive`` by default, DESIGN §1 "Folders")::
 
 The date is the UTC day the file was received. Every write is atomic (a temp file in the same
 folder, fsync, ``os.replace``, fsync of the folder), so a kill -9 leaves either nothing or the whole
-file, never half of it (DESIGN §5.1, §5.3). Temp files are named ``.<random>.tmp``: a dot name, so
+file, never half of it (DESIGN §5.1, §5.3). A large original is written while it is processed
+(``stage``: a temp file in the archive root, filled and fsynced on a thread) and only renamed into
+its dated folder by ``store`` or ``quarantine`` once its report id and outcome are known. Temp files are named ``.<random>.tmp``: a dot name, so
 a crash leftover is visibly not an archived file. Failures to write raise ``OutputUnavailable``
 (transient: the caller keeps the input claimed and retries, it never quarantines for them).
 
@@ -29,10 +31,12 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from exchanged.atomic import StagedFile
 from exchanged.errors import UsageError, output_context
 from exchanged.report import FileReport
 
@@ -145,16 +149,22 @@ class Archive:
         folder = folder / f"{day.year:04d}" / f"{day.month:02d}" / f"{day.day:02d}"
         return folder / f"{_check_report_id(report_id)}{_SEPARATOR}{safe_name(name)}"
 
+    def stage(self, data: bytes) -> StagedOriginal:
+        """Start writing ``data`` into the archive now, on a thread, for a later ``store`` or
+        ``quarantine`` (which then only rename it); ``discard`` it when neither comes."""
+        return StagedOriginal(self.root, data)
+
     def store(
-        self, data: bytes | Path, *, report_id: str, name: str, received_at: datetime | str
+        self, data: bytes | Path | StagedOriginal, *, report_id: str, name: str, received_at: datetime | str
     ) -> Path:
-        """Keep ``data`` (bytes, or a file that is copied, never moved) as the archived original."""
+        """Keep ``data`` (bytes, a file that is copied, never moved, or a staged original) as the
+        archived original."""
         target = self.path_for(report_id=report_id, name=name, received_at=received_at)
         _write_atomic(target, data)
         return target
 
     def quarantine(
-        self, data: bytes | Path, *, report: FileReport, name: str, received_at: datetime | str
+        self, data: bytes | Path | StagedOriginal, *, report: FileReport, name: str, received_at: datetime | str
     ) -> Path:
         """Keep a rejected original in the quarantine, with its report beside it.
 
@@ -207,8 +217,60 @@ def report_path(quarantined: Path) -> Path:
     return quarantined.with_name(quarantined.name + _REPORT_SUFFIX)
 
 
-def _write_atomic(target: Path, data: bytes | Path) -> None:
+class StagedOriginal:
+    """An original being written to a temp file in the archive root (``.original.<random>.tmp``)
+    and fsynced, on a thread of its own, while the pipeline reads it."""
+
+    def __init__(self, root: Path, data: bytes) -> None:
+        self._root, self._data = root, data
+        self._staged: StagedFile | None = None
+        self._error: BaseException | None = None
+        self._discarded = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._write, name="archive-stage", daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        try:
+            with output_context(self._root):
+                _ensure_dir(self._root)
+            staged = StagedFile(self._root / "original")
+            with self._lock:
+                if self._discarded:
+                    staged.discard()
+                    return
+                self._staged = staged
+            staged.write(self._data)
+            staged.sync()
+        except BaseException as exc:  # raised again by commit_to, where the write was asked for
+            self._error = exc
+
+    def commit_to(self, target: Path) -> None:
+        """Wait for the write, then rename it to ``target`` (fsync of the file and its folder);
+        raises what the write raised (``OutputUnavailable``)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._staged is not None
+        with output_context(target):
+            _ensure_dir(target.parent)
+        self._staged.commit_to(target)
+
+    def discard(self) -> None:
+        """Remove the temp file unless it was committed; idempotent."""
+        with self._lock:
+            self._discarded = True
+            staged = self._staged
+        if staged is not None:
+            self._thread.join()
+            staged.discard()
+
+
+def _write_atomic(target: Path, data: bytes | Path | StagedOriginal) -> None:
     """Write ``target`` whole or not at all: temp in the same folder, fsync, replace, fsync dir."""
+    if isinstance(data, StagedOriginal):
+        data.commit_to(target)
+        return
     # Opened before output_context: a missing source is the caller's problem, not an output fault.
     source = open(data, "rb") if isinstance(data, Path) else None
     try:
@@ -261,4 +323,4 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["MAX_NAME_BYTES", "Archive", "report_path", "safe_name"]
+__all__ = ["MAX_NAME_BYTES", "Archive", "StagedOriginal", "report_path", "safe_name"]

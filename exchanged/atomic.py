@@ -106,6 +106,12 @@ class StagedFile:
                 raise
             fsync_directory(self.path.parent)
 
+    def commit_to(self, path: Path) -> None:
+        """``commit`` to ``path`` in another folder of the same filesystem: for a file staged before
+        its final name was known (an original written to the archive while it is processed)."""
+        self.path = Path(path)
+        self.commit(self.path)
+
     def discard(self) -> None:
         """Close and remove the temporary file (nothing happens to the target); idempotent."""
         if self._fd is not None:

@@ -12,11 +12,21 @@ from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from pathlib import Path
 
-from exchanged.archive import Archive
+from exchanged.archive import Archive, StagedOriginal
 from exchanged.audit import Ledger
 from exchanged.config import Settings
+from exchanged.formats.jsonl import preload as preload_renderer
 from exchanged.mapping import Mapping, load_mappings
-from exchanged.pipeline import Evaluation, PhaseHook, Source, no_progress, evaluate, iso, new_report_id, utc_now
+from exchanged.pipeline import (
+    Evaluation,
+    PhaseHook,
+    Source,
+    evaluate,
+    iso,
+    new_report_id,
+    no_progress,
+    utc_now,
+)
 from exchanged.publish import SourceRef, publish
 from exchanged.report import FileReport, Issue, Status
 
@@ -64,6 +74,17 @@ def _duplicate(source: Source, earlier: FileReport) -> FileReport:
 def handle(source: Source, workspace: Workspace, progress: PhaseHook = no_progress) -> FileReport:
     """Take ``source`` to its final state and return its report (already in the ledger)."""
     started = time.perf_counter()
+    preload_renderer()
+    # Every input is archived, whatever its outcome: its copy is written while it is evaluated.
+    original = workspace.archive.stage(source.data)
+    try:
+        return _handle(source, workspace, progress, original, started)
+    finally:
+        original.discard()  # nothing left once stored; a failure before that leaves no temp file
+
+
+def _handle(source: Source, workspace: Workspace, progress: PhaseHook, original: StagedOriginal,
+            started: float) -> FileReport:
     # Evaluating first lets a large file be hashed while it is parsed; only a duplicate wastes it.
     evaluation = evaluate(source, workspace.mappings, workspace.settings, progress)
     earlier = workspace.ledger.find_published(source.sha256)
@@ -81,9 +102,9 @@ def handle(source: Source, workspace: Workspace, progress: PhaseHook = no_progre
     report.finished_at = iso(utc_now())
     report.duration_ms = round((time.perf_counter() - started) * 1000)
     if rejected:  # the report beside the quarantined file is the complete one
-        workspace.archive.quarantine(source.data, report=report, name=source.file_name, received_at=source.received_at)
+        workspace.archive.quarantine(original, report=report, name=source.file_name, received_at=source.received_at)
     else:
-        workspace.archive.store(source.data, report_id=report.id, name=source.file_name, received_at=source.received_at)
+        workspace.archive.store(original, report_id=report.id, name=source.file_name, received_at=source.received_at)
     workspace.ledger.record(report)
     return report
 

@@ -74,3 +74,35 @@ def test_a_rejected_file_can_come_back_once_fixed(workspace: Workspace) -> None:
     quarantined = Path(workspace.settings.base_dir, bad.archive)
     assert json.loads(quarantined.with_name(quarantined.name + ".report.json").read_text())["archive"] == bad.archive
     assert process(workspace, "p.csv", HEADER + "A,1,\n").status is Status.REJECTED  # not a duplicate
+
+
+def _archive_files(workspace: Workspace) -> list[str]:
+    root = workspace.archive.root
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and not p.name.startswith("ledger.sqlite3"))  # the ledger and its WAL files
+
+
+def test_every_outcome_leaves_its_original_archived_and_no_temp_file(workspace: Workspace) -> None:
+    accepted = process(workspace, "p1.csv", HEADER + "A,,Hammer\n")
+    rejected = process(workspace, "p2.csv", HEADER + "A,1,\n")
+    duplicate = process(workspace, "p3.csv", HEADER + "A,,Hammer\n")
+    files = _archive_files(workspace)
+    archived = {Path(r.archive).relative_to("archive").as_posix() for r in (accepted, rejected, duplicate)}
+    assert set(files) == archived | {Path(rejected.archive).relative_to("archive").as_posix() + ".report.json"}
+    assert not [name for name in files if name.endswith(".tmp")]
+
+
+def test_a_publish_fault_leaves_the_archive_untouched(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The original is written to the archive while it is evaluated; a transient fault after that
+    (the shop folder unwritable) must not leave its copy behind, staged or archived."""
+    from exchanged import lifecycle
+    from exchanged.errors import OutputUnavailable
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OutputUnavailable("outbox/shop: permission denied")
+
+    monkeypatch.setattr(lifecycle, "publish", refuse)
+    with pytest.raises(OutputUnavailable):
+        process(workspace, "p1.csv", HEADER + "A,,Hammer\n")
+    assert _archive_files(workspace) == []
+    assert workspace.ledger.query() == []

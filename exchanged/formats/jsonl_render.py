@@ -9,31 +9,13 @@ from __future__ import annotations
 import functools
 import io
 import json
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_SPLIT_BLOCK = 1 << 20
-
-
-def split_lines(data: bytes | pa.Buffer) -> pa.LargeStringArray:
-    """Cut JSONL text into its lines (each keeps its ``\\n``) without copying the text.
-
-    A raw newline byte never occurs inside a JSON line (JSON escapes it), so cutting at every
-    ``\\n`` is exact. A final line without ``\\n`` is kept as it is.
-    """
-    buffer = data if isinstance(data, pa.Buffer) else pa.py_buffer(data)
-    if buffer.size == 0:
-        return pa.array([], pa.large_string())
-    raw = np.frombuffer(buffer, dtype=np.uint8)
-    # 1 MiB at a time: the comparison's temporary stays in cache (0.085 s against 0.155 s for 228 MB)
-    ends = [np.flatnonzero(raw[start:start + _SPLIT_BLOCK] == 10) + (start + 1)
-            for start in range(0, len(raw), _SPLIT_BLOCK)]
-    offsets = np.concatenate([np.zeros(1, dtype=np.int64), *ends]).astype(np.int64, copy=False)
-    if offsets[-1] != len(raw):
-        offsets = np.append(offsets, len(raw))
-    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), buffer)
+from exchanged.formats.jsonl import split_lines
 
 
 def ndjson_bytes(table: pa.Table) -> bytes:

@@ -67,8 +67,8 @@ def _column_bytes(values: pa.Array | pa.ChunkedArray) -> list[tuple[np.ndarray, 
 def _has_control(values: pa.Array, *, allow_line_breaks: bool = False) -> bool:
     """Whether any value holds a C0 control character or DEL (TAB/LF/CR allowed in text)."""
     for _, data in _column_bytes(values):
-        low = data < 0x20
-        if low.any():
+        if len(data) and data.min() < 0x20:  # a reduction first: most text has no control byte at all
+            low = data < 0x20
             if not allow_line_breaks:
                 return True
             if np.isin(data[low], (0x09, 0x0A, 0x0D), invert=True).any():
@@ -82,7 +82,20 @@ def _only_bytes(values: pa.Array, allowed: bytes) -> bool:
     """Whether every byte of every value is one of ``allowed`` (e.g. the digits)."""
     table = np.zeros(256, dtype=bool)
     table[list(allowed)] = True
-    return all(bool(table[data].all()) for _, data in _column_bytes(values))
+    return all(_bytes_within(data, table) for _, data in _column_bytes(values))
+
+
+def _bytes_within(data: np.ndarray, table: np.ndarray) -> bool:
+    """Whether ``table`` allows every byte of ``data``. The bytes' range is found first (two fast
+    reductions); a few disallowed bytes inside it (``/`` between ``.`` and ``0``) are looked for one
+    by one, which is 4x cheaper than looking every byte up in ``table``."""
+    if len(data) == 0:
+        return True
+    low, high = int(data.min()), int(data.max())
+    inside = np.flatnonzero(~table[low:high + 1]) + low
+    if len(inside) > 4:
+        return bool(table[data].all())
+    return not any(bool((data == byte).any()) for byte in inside)
 
 
 def _longest(values: pa.Array) -> int:
@@ -207,7 +220,11 @@ class Gtin(Kind):
         width = int(lengths[valid][0]) if valid.any() else 0
         if width not in self.LENGTHS or not (lengths[valid] == width).all():
             return None
-        sums = (data.reshape(-1, width).astype(np.int32) - 48) @ self._weights(width)
+        # In float32 the product runs in BLAS, 2x faster than in integers, and stays exact: no sum
+        # of at most 14 digits times 3 comes near float32's 24-bit mantissa.
+        weights = self._weights(width)
+        sums = (data.reshape(-1, width).astype(np.float32) @ weights.astype(np.float32)).astype(np.int64) \
+            - 48 * int(weights.sum())
         bad = np.zeros(len(values), dtype=bool)
         bad[np.flatnonzero(valid)] = sums % 10 != 0
         bad_digit = pa.array(bad)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
-from exchanged.records.kinds import BooleanKind, DateKind, DecimalKind, Gtin, Identifier, KindError, TimestampKind
+from exchanged.records.kinds import (
+    BooleanKind,
+    DateKind,
+    DecimalKind,
+    Gtin,
+    Identifier,
+    KindError,
+    TimestampKind,
+)
 
 
 @pytest.mark.parametrize("gtin", ["4006381333931", "96385074", "036000291452", "10614141000415", "00000000"])
@@ -83,3 +92,32 @@ def test_identifiers(bad: str) -> None:
     assert Identifier().scalar("SKU-1/ä") == "SKU-1/ä"
     with pytest.raises(KindError):
         Identifier().scalar(bad)
+
+
+@pytest.mark.parametrize(
+    ("values", "bad_rows"),
+    [
+        (["1.5", "1/2", "2"], [1]),            # "/" lies between "." and "0": inside the byte range
+        (["1.5", "-2", "3."], []),
+        (["1.5", "1:2", "7"], [1]),            # ":" just above "9"
+        (["1.5", "1e3", "7"], [1]),            # a letter: far outside the alphabet
+    ],
+)
+def test_decimal_columns_refuse_bytes_inside_the_alphabets_range(values: list[str], bad_rows: list[int]) -> None:
+
+
+    checked = DecimalKind().column(pa.array(values))
+    failing = [i for mask, _, _ in checked.failures for i, bad in enumerate(mask.to_pylist()) if bad]
+    assert failing == bad_rows
+
+
+@pytest.mark.parametrize("width", [8, 12, 13, 14])
+def test_gtin_columns_of_one_width_check_every_digit(width: int) -> None:
+    """The one-width fast path: each single-digit change of a valid GTIN breaks its check digit."""
+
+
+    valid = {8: "96385074", 12: "036000291452", 13: "4006381333931", 14: "10614141000415"}[width]
+    changed = [valid[:i] + str((int(valid[i]) + 1) % 10) + valid[i + 1:] for i in range(width)]
+    checked = Gtin().column(pa.array([valid, *changed, None]))
+    assert checked.values.to_pylist() == [valid, *[None] * width, None]
+    assert [bad for mask, _, _ in checked.failures for bad in mask.to_pylist()][: width + 2] == [False, *[True] * width, False]
