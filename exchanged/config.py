@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -39,6 +39,19 @@ class Settings(BaseModel):
         False,
         description="a full snapshot with no records deletes everything published; off: such a file is rejected (empty-snapshot)",
     )
+    # --- the daemon (`exchanged run`) -------------------------------------------------------------
+    work: Path = Field(Path("work"), description="claimed inputs and the daemon's status; must be on the inbox's filesystem (claims are renames)")
+    watch: Literal["events", "polling"] = Field("events", description="events: inotify and the like; polling: for network shares where events do not arrive")
+    poll_interval: float = Field(1.0, gt=0, le=3600, description="seconds between two looks at the inbox in polling mode")
+    rescan_interval: float = Field(60.0, gt=0, le=86400, description="seconds between two full scans of the inbox beside the events (a safety net)")
+    settle_seconds: float = Field(2.0, ge=0, le=3600, description="a file no event declared complete is ready once its size and mtime stayed the same this long")
+    require_marker: bool = Field(False, description="read a file only once its marker NAME.done or NAME.ok exists (a marker found is honoured either way)")
+    empty_file_wait: float = Field(10.0, ge=0, le=86400, description="seconds an empty file may stay empty before it is rejected with empty-file")
+    workers: int = Field(2, ge=1, le=64, description="files processed at once (per entity, inputs still apply in arrival order)")
+    retry_initial: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry after a transient fault (disk full, permission denied)")
+    retry_max: float = Field(300.0, gt=0, le=86400, description="longest wait between two retries (the wait doubles up to it)")
+    retention_days: int | None = Field(None, ge=1, description="archived originals older than this many days are compressed or deleted; their ledger rows stay (unset: keep all)")
+    retention_action: Literal["compress", "delete"] = Field("compress", description="what retention does to an old original")
     base_dir: Path = Field(Path("."), description="folder the relative paths above start from (set from the config file's location)", exclude=True)
 
     def folder(self, name: str) -> Path:
@@ -52,6 +65,16 @@ class Settings(BaseModel):
     @property
     def erp_dir(self) -> Path:
         return self.folder("outbox") / "erp"
+
+    @property
+    def claimed_dir(self) -> Path:
+        """Where the daemon moves a file it claims (out of the watched inbox, same filesystem)."""
+        return self.folder("work") / "claimed"
+
+    @property
+    def status_path(self) -> Path:
+        """The daemon's status, rewritten as it works; ``exchanged status`` reads it."""
+        return self.folder("work") / "status.json"
 
     @property
     def ledger_path(self) -> Path:
