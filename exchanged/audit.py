@@ -6,8 +6,17 @@ report as canonical JSON, so a report reads back exactly as it was recorded.
 
 Rows are never updated. Each row commits to the one before it: ``row_hash = sha256(prev_hash +
 report_json)``, with ``prev_hash`` of the first row 64 zeros. ``report_json`` carries the input's
-sha256, which is also the archived original's, so the chain pins both the history and the archive
-(:meth:`Ledger.verify_chain`). ``seq`` numbers rows in recording order, which is the chain's order.
+sha256 and the archived original's path, so the chain pins both the history and the archive
+(:meth:`Ledger.verify_chain`; :func:`exchanged.verify.verify` re-hashes the archive too). ``seq``
+numbers rows in recording order, which is the chain's order. The other columns are copies of fields
+of ``report_json`` kept for searching; they are not hashed themselves but are a pure function of it
+(:func:`row_columns`), so a verifier recomputes them and catches an edited column without a second
+hash (and old ledgers stay verifiable with no re-hashing migration).
+
+What retention did to an old original (compressed it, deleted it) goes to the ``retention`` table,
+one row per report id, outside the chain: retention must not rewrite history, and a chained row for
+it would make the chain depend on when retention happened to run. Its rows may be replaced
+(compress first, delete years later).
 
 Two processes (the daemon and a ``process`` or ``replay`` from cron) may write the same file: WAL
 mode, a busy timeout, and ``BEGIN IMMEDIATE`` around "read the last hash, insert the next row" keep
@@ -29,6 +38,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -67,8 +77,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX reports_received_at ON reports (received_at)",
         "CREATE INDEX reports_status ON reports (status)",
     ),
+    (
+        # Not a foreign key: the chained rows are never touched, and verify reports a retention row
+        # whose report is gone (a removed row) instead of SQLite refusing or cascading.
+        """CREATE TABLE retention (
+            report_id TEXT PRIMARY KEY,              -- reports.id
+            action    TEXT NOT NULL CHECK (action IN ('compress', 'delete')),
+            path      TEXT,                          -- compress: the .gz, relative to the archive root
+            done_at   TEXT NOT NULL                  -- ledger timestamp form
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+RETENTION_ACTIONS = ("compress", "delete")
+_ROW_BATCH = 500
 
 # SQLite primary result codes that mean "the machine, not the data": retry later.
 # https://www.sqlite.org/rescode.html — PERM, BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN,
@@ -103,6 +125,54 @@ def canonical_json(report: FileReport) -> str:
 
 def chain_hash(prev_hash: str, report_json: str) -> str:
     return hashlib.sha256((prev_hash + report_json).encode("utf-8")).hexdigest()
+
+
+def row_columns(report: FileReport) -> dict[str, object]:
+    """The searchable columns of ``report``'s row: what ``record`` writes and ``verify`` expects.
+
+    One function for both, so the copies of hashed fields can be checked against the hashed JSON.
+    """
+    return {
+        "id": report.id, "file": report.file, "sha256": report.sha256.lower(),
+        "size": report.size, "status": report.status.value, "format": report.format,
+        "mapping": report.mapping, "entity": report.entity, "records": report.records,
+        "rejected_records": report.rejected_records,
+        "issue_count": len(report.issues) + report.issues_truncated,
+        "archive_path": report.archive, "received_at": utc_timestamp(report.received_at),
+        "finished_at": utc_timestamp(report.finished_at) if report.finished_at else None,
+        "duration_ms": report.duration_ms,
+    }
+
+
+COLUMNS = ("id", "file", "sha256", "size", "status", "format", "mapping", "entity", "records",
+           "rejected_records", "issue_count", "archive_path", "received_at", "finished_at",
+           "duration_ms")
+
+
+@dataclass(frozen=True)
+class RetentionRecord:
+    """What retention did to one report's archived original (a ``retention`` table row)."""
+
+    report_id: str
+    action: str            # "compress" | "delete"
+    path: str | None       # compress: the .gz relative to the archive root; delete: None
+    done_at: str           # ledger timestamp form
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One ``reports`` row as stored (nothing re-derived), with its retention record if any."""
+
+    seq: int
+    id: str
+    columns: dict[str, object]
+    report_json: str
+    prev_hash: str
+    row_hash: str
+    retention: RetentionRecord | None = None
+
+    def report(self) -> FileReport:
+        return FileReport.model_validate_json(self.report_json)
 
 
 @functools.lru_cache(maxsize=64)
@@ -172,22 +242,14 @@ class Ledger:
     def record(self, report: FileReport) -> None:
         """Append ``report``; raises :class:`DuplicateReportId` if its id is already recorded."""
         report_json = canonical_json(report)
-        received_at = utc_timestamp(report.received_at)
-        finished_at = utc_timestamp(report.finished_at) if report.finished_at else None
+        columns = row_columns(report)
         with self._transaction() as db:
             last = db.execute(
                 "SELECT seq, row_hash FROM reports ORDER BY seq DESC LIMIT 1"
             ).fetchone()
             seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
             row = {
-                "id": report.id, "seq": seq, "file": report.file, "sha256": report.sha256.lower(),
-                "size": report.size, "status": report.status.value, "format": report.format,
-                "mapping": report.mapping, "entity": report.entity, "records": report.records,
-                "rejected_records": report.rejected_records,
-                "issue_count": len(report.issues) + report.issues_truncated,
-                "archive_path": report.archive, "received_at": received_at,
-                "finished_at": finished_at, "duration_ms": report.duration_ms,
-                "report_json": report_json, "prev_hash": prev_hash,
+                **columns, "seq": seq, "report_json": report_json, "prev_hash": prev_hash,
                 "row_hash": chain_hash(prev_hash, report_json),
             }
             try:
@@ -198,7 +260,80 @@ class Ledger:
                     raise DuplicateReportId(f"report {report.id} is already recorded") from None
                 raise
 
+    def record_retention(self, record: RetentionRecord) -> None:
+        """Say what retention did to a report's original; replaces an earlier record for it."""
+        if record.action not in RETENTION_ACTIONS:
+            raise ValueError(f"unknown retention action {record.action!r}")
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO retention (report_id, action, path, done_at)"
+                       " VALUES (?, ?, ?, ?)",
+                       (record.report_id, record.action, record.path, utc_timestamp(record.done_at)))
+
     # -- reading ---------------------------------------------------------------------------------
+
+    def retention(self, report_id: str) -> RetentionRecord | None:
+        """What retention did to this report's original (exact id), or None."""
+        with self._lock, self._errors():
+            row = self._db.execute("SELECT report_id, action, path, done_at FROM retention"
+                                   " WHERE report_id = ?", (report_id,)).fetchone()
+        return RetentionRecord(*row) if row else None
+
+    def orphan_retentions(self) -> list[RetentionRecord]:
+        """Retention records whose report row is gone (by id): a removed row leaves this trace."""
+        with self._lock, self._errors():
+            rows = self._db.execute(
+                "SELECT report_id, action, path, done_at FROM retention"
+                " WHERE report_id NOT IN (SELECT id FROM reports) ORDER BY report_id"
+            ).fetchall()
+        return [RetentionRecord(*row) for row in rows]
+
+    def rows(self, *, received_before: datetime | date | str | None = None) -> Iterator[LedgerRow]:
+        """Every row as stored, in ``seq`` (chain) order, with its retention record.
+
+        Read in batches, the lock released between them: a long verify or retention run does not
+        hold up ``record`` on the same connection, and rows recorded meanwhile are still reached
+        (they only ever append). ``received_before``: only rows received strictly before it.
+        """
+        where, params = "r.seq > ?", []
+        if received_before is not None:
+            where += " AND r.received_at < ?"
+            params.append(utc_timestamp(received_before))
+        sql = (f"SELECT r.seq, r.report_json, r.prev_hash, r.row_hash, {', '.join('r.' + c for c in COLUMNS)},"
+               " t.report_id, t.action, t.path, t.done_at"
+               f" FROM reports r LEFT JOIN retention t ON t.report_id = r.id WHERE {where}"
+               f" ORDER BY r.seq LIMIT {_ROW_BATCH}")
+        after: int | None = None
+        while True:
+            with self._lock, self._errors():
+                # The first batch starts below any seq (seq may have been edited to 0 or less).
+                start = after if after is not None else -(1 << 63)
+                batch = self._db.execute(sql, [start, *params]).fetchall()
+            for row in batch:
+                yield _ledger_row(row)
+            if len(batch) < _ROW_BATCH:
+                return
+            after = batch[-1][0]
+
+    def row(self, report_id: str) -> LedgerRow | None:
+        """The stored row with exactly this id (no prefix matching), or None."""
+        with self._lock, self._errors():
+            row = self._db.execute(
+                f"SELECT r.seq, r.report_json, r.prev_hash, r.row_hash, {', '.join('r.' + c for c in COLUMNS)},"
+                " t.report_id, t.action, t.path, t.done_at"
+                " FROM reports r LEFT JOIN retention t ON t.report_id = r.id WHERE r.id = ?",
+                (report_id,),
+            ).fetchone()
+        return _ledger_row(row) if row else None
+
+    def row_with_hash(self, row_hash: str) -> tuple[int, str] | None:
+        """``(seq, id)`` of the row whose ``row_hash`` this is: what a broken link points at.
+
+        A full scan (no index on row_hash: only a verifier asks, and only for broken links).
+        """
+        with self._lock, self._errors():
+            row = self._db.execute("SELECT seq, id FROM reports WHERE row_hash = ? LIMIT 1",
+                                   (row_hash,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def get(self, report_id: str) -> FileReport | None:
         """The report with this id, or with this unique id prefix (like git); None if none."""
@@ -358,6 +493,17 @@ class Ledger:
             raise OutputUnavailable(f"ledger {self.path}: {exc}") from exc
 
 
+def _ledger_row(row: Sequence[object]) -> LedgerRow:
+    seq, report_json, prev_hash, row_hash = row[:4]
+    columns = dict(zip(COLUMNS, row[4:4 + len(COLUMNS)], strict=True))
+    retention = row[4 + len(COLUMNS):]
+    return LedgerRow(
+        seq=seq, id=columns["id"], columns=columns, report_json=report_json,  # type: ignore[arg-type]
+        prev_hash=prev_hash, row_hash=row_hash,  # type: ignore[arg-type]
+        retention=RetentionRecord(*retention) if retention[0] is not None else None,  # type: ignore[arg-type]
+    )
+
+
 def _statuses(values: Sequence[str]) -> list[str]:
     known = [s.value for s in Status]
     out = []
@@ -370,6 +516,7 @@ def _statuses(values: Sequence[str]) -> list[str]:
 
 
 __all__ = [
-    "GENESIS_HASH", "MIGRATIONS", "SCHEMA_VERSION", "DuplicateReportId", "Ledger", "canonical_json",
-    "chain_hash", "file_matches", "utc_timestamp",
+    "COLUMNS", "GENESIS_HASH", "MIGRATIONS", "RETENTION_ACTIONS", "SCHEMA_VERSION",
+    "DuplicateReportId", "Ledger", "LedgerRow", "RetentionRecord", "canonical_json", "chain_hash",
+    "file_matches", "row_columns", "utc_timestamp",
 ]

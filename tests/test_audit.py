@@ -16,8 +16,8 @@ import pytest
 
 from exchanged import audit
 from exchanged.audit import (
-    GENESIS_HASH, SCHEMA_VERSION, DuplicateReportId, Ledger, canonical_json, chain_hash,
-    file_matches, utc_timestamp,
+    GENESIS_HASH, MIGRATIONS, SCHEMA_VERSION, DuplicateReportId, Ledger, RetentionRecord,
+    canonical_json, chain_hash, file_matches, row_columns, utc_timestamp,
 )
 from exchanged.errors import OutputUnavailable, UsageError
 from exchanged.report import FileReport, Issue, Location, Status
@@ -216,7 +216,7 @@ def test_reopen_persists_and_sets_the_schema_version(tmp_path: Path) -> None:
         ledger.record(make("r1"))
     with Ledger(path) as again:
         assert again.get("r1") == make("r1")
-        assert again.schema_version == SCHEMA_VERSION == 1
+        assert again.schema_version == SCHEMA_VERSION == 2
     with raw(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -264,6 +264,96 @@ def test_verify_chain_finds_an_edited_row(ledger: Ledger) -> None:
         db.commit()
     assert ledger.verify_chain() == "r2"
     assert chain_hash(GENESIS_HASH, "{}") == hashlib.sha256(b"0" * 64 + b"{}").hexdigest()
+
+
+def test_the_row_hash_commits_to_the_inputs_sha256_and_archive_path(ledger: Ledger) -> None:
+    report = make("r1", archive="archive/2026/11/27/r1__a.csv")
+    text = canonical_json(report)
+    assert f'"sha256":"{sha("r1")}"' in text and '"archive":"archive/2026/11/27/r1__a.csv"' in text
+    other_content = report.model_copy(update={"sha256": sha("other")})
+    other_place = report.model_copy(update={"archive": "archive/2026/11/27/r1__b.csv"})
+    hashes = {chain_hash(GENESIS_HASH, canonical_json(r)) for r in (report, other_content, other_place)}
+    assert len(hashes) == 3
+
+
+def test_columns_are_a_function_of_the_hashed_json(ledger: Ledger) -> None:
+    report = make("r1", "partial", issues=[Issue(code="x", message="m")], issues_truncated=2,
+                  received_at="2026-11-27T16:41:00+01:00", archive="archive/x")
+    ledger.record(report)
+    row = ledger.row("r1")
+    assert row.columns == row_columns(row.report()) == row_columns(report)
+    assert row.columns["issue_count"] == 3 and row.columns["received_at"].endswith("15:41:00.000000Z")
+
+
+def test_a_version_1_ledger_is_migrated_and_still_verifies(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with raw(path) as db:  # a ledger as the first release wrote it
+        for statement in MIGRATIONS[0]:
+            db.execute(statement)
+        prev = GENESIS_HASH
+        for seq, report in enumerate([make("old1"), make("old2", "rejected")], start=1):
+            text = canonical_json(report)
+            row = {**row_columns(report), "seq": seq, "report_json": text, "prev_hash": prev,
+                   "row_hash": chain_hash(prev, text)}
+            db.execute(f"INSERT INTO reports ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       list(row.values()))
+            prev = row["row_hash"]
+        db.execute("PRAGMA user_version = 1")
+        db.commit()
+    with Ledger(path) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION
+        assert ledger.verify_chain() is None
+        ledger.record(make("new1"))
+        assert ids(ledger.query()) == ["old1", "old2", "new1"] and ledger.verify_chain() is None
+        ledger.record_retention(RetentionRecord("old1", "delete", None, "2027-01-01T00:00:00Z"))
+        assert ledger.row("old1").retention == RetentionRecord(
+            "old1", "delete", None, "2027-01-01T00:00:00.000000Z")
+
+
+# --- rows and retention records ---------------------------------------------------------------------
+
+def test_rows_come_in_chain_order_in_batches(ledger: Ledger, monkeypatch) -> None:
+    monkeypatch.setattr(audit, "_ROW_BATCH", 2)
+    for n in range(5):
+        ledger.record(make(f"r{n}", received_at=f"2026-11-2{n}T00:00:00Z"))
+    rows = list(ledger.rows())
+    assert [(r.seq, r.id) for r in rows] == [(n + 1, f"r{n}") for n in range(5)]
+    assert [r.prev_hash for r in rows[1:]] == [r.row_hash for r in rows[:-1]]
+    assert [r.id for r in ledger.rows(received_before="2026-11-23")] == ["r0", "r1", "r2"]
+    rows_seen = []
+    for row in ledger.rows():  # a row recorded while iterating is reached too (rows only append)
+        rows_seen.append(row.id)
+        if row.id == "r0":
+            ledger.record(make("late"))
+    assert rows_seen == ["r0", "r1", "r2", "r3", "r4", "late"]
+
+
+def test_row_is_exact_and_row_with_hash_finds_a_link(ledger: Ledger) -> None:
+    ledger.record(make("abc"))
+    ledger.record(make("abd"))
+    assert ledger.row("ab") is None  # no prefix matching: verify looks up ids taken from names
+    second = ledger.row("abd")
+    assert ledger.row_with_hash(second.prev_hash) == (1, "abc")
+    assert ledger.row_with_hash("f" * 64) is None
+
+
+def test_retention_records_are_kept_beside_the_chain(ledger: Ledger) -> None:
+    ledger.record(make("r1"))
+    before = ledger.row("r1")
+    assert before.retention is None and ledger.retention("r1") is None
+    ledger.record_retention(RetentionRecord("r1", "compress", "2026/11/27/r1__a.csv.gz",
+                                            "2027-01-01T00:00:00+01:00"))
+    ledger.record_retention(RetentionRecord("r1", "delete", None, "2028-01-01T00:00:00Z"))
+    assert ledger.retention("r1") == RetentionRecord("r1", "delete", None,
+                                                     "2028-01-01T00:00:00.000000Z")
+    after = ledger.row("r1")
+    assert (after.report_json, after.row_hash) == (before.report_json, before.row_hash)
+    assert ledger.verify_chain() is None
+    with pytest.raises(ValueError, match="unknown retention action"):
+        ledger.record_retention(RetentionRecord("r1", "shred", None, "2028-01-01T00:00:00Z"))
+    assert ledger.orphan_retentions() == []
+    ledger.record_retention(RetentionRecord("gone", "delete", None, "2028-01-01T00:00:00Z"))
+    assert [r.report_id for r in ledger.orphan_retentions()] == ["gone"]
 
 
 # --- concurrency ----------------------------------------------------------------------------------
