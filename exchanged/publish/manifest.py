@@ -30,7 +30,9 @@ then the files it names, and checks each file's sha256 against the manifest; a m
 publish replaced the file in between, so it reads the manifest again and retries. Change files
 ``changes/<entity>/<seq>.jsonl`` with ``seq <= last_seq`` are complete and never rewritten.
 
-Entities a publish does not touch keep their entry unchanged.
+Entities a publish does not touch keep their entry unchanged, and so do entities for which an input
+is stale (``dates.py``: a stale snapshot is not listed in ``sources``) or replayed (its sha256 is
+listed already: it was applied, ``marker.py``).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from exchanged.atomic import write_atomic
 from exchanged.errors import OutputUnavailable
 from exchanged.publish.update import Mode, SourceRef
 
-__all__ = ["MANIFEST", "MAX_SOURCES", "VERSION", "read_manifest", "write_manifest", "entity_entry", "utc_now"]
+__all__ = ["MANIFEST", "MAX_SOURCES", "VERSION", "read_manifest", "write_manifest", "entity_entry", "sources_after",
+           "lists_source", "utc_now"]
 
 MANIFEST = "manifest.json"
 VERSION = 1
@@ -91,10 +94,6 @@ def entity_entry(
     now: str,
 ) -> dict[str, Any]:
     """The manifest entry of ``entity`` after a publish (see the module docstring)."""
-    sources = [source.to_json()]
-    if mode == "delta" and previous:
-        earlier = [s for s in previous.get("sources", []) if s.get("id") != source.id]
-        sources = (earlier + sources)[-MAX_SOURCES:]
     return {
         "parquet": f"{entity}.parquet",
         "jsonl": f"{entity}.jsonl",
@@ -104,9 +103,25 @@ def entity_entry(
         "bytes": dict(sizes),
         "sha256": dict(sha256),
         "last_seq": last_seq,
-        "sources": sources,
+        "sources": sources_after(previous, source, mode),
         "updated_at": now,
     }
+
+
+def sources_after(previous: dict[str, Any] | None, source: SourceRef, mode: Mode) -> list[dict[str, Any]]:
+    """The ``sources`` of an entry after ``source`` applied: a full snapshot lists just itself, a
+    delta is added to the earlier ones (one per ``id``), keeping the last ``MAX_SOURCES``."""
+    sources = [source.to_json()]
+    if mode == "delta" and previous:
+        earlier = [s for s in previous.get("sources", []) if s.get("id") != source.id]
+        sources = (earlier + sources)[-MAX_SOURCES:]
+    return sources
+
+
+def lists_source(entry: dict[str, Any] | None, sha256: str) -> bool:
+    """True when ``entry``'s ``sources`` name an input with this sha256 (it was applied already)."""
+    return bool(entry) and any(isinstance(s, dict) and s.get("sha256") == sha256
+                               for s in entry.get("sources", []))  # type: ignore[union-attr]
 
 
 def utc_now() -> str:

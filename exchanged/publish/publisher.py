@@ -1,12 +1,12 @@
-"""``publish``: merge validated records into the shop outputs (DESIGN §1 "Shop outputs", §5 promise 3).
+"""``publish``: merge validated records into the shop outputs (DESIGN §1 "Shop outputs", §5 promises 3-5).
 
 One call publishes the entities of one input, under the folder's publish lock, in two phases:
 
 1. compute, replacing nothing: align schemas, sort by key, render canonical JSON lines, diff
    against the state on disk, build the change file, the new state's JSONL and Parquet bytes
    and their sha256 (Parquet encoding and hashing run in threads beside polars);
-2. write, every file atomically (``write_atomic``): all change files, then the state files
-   (``<entity>.parquet`` and ``<entity>.jsonl``), then ``manifest.json`` last.
+2. write, every file atomically (``commit.py``): the ``.publishing`` marker, all change files,
+   then the state files (``<entity>.parquet`` and ``<entity>.jsonl``), then ``manifest.json`` last.
 
 A full snapshot's lines are its new state's JSONL: they are written to a staged temporary file
 (``atomic.StagedFile``, a dot file beside the target) and hashed while they render (``EntityStream``),
@@ -19,46 +19,52 @@ few records renders only those and swaps their lines into the trusted JSONL (``_
 identical to the published state renders nothing.
 
 An entity whose state did not change and whose files on disk are the ones the manifest lists is
-not rewritten; only its manifest entry (sources, ``updated_at``) is.
+not rewritten; only its manifest entry (sources, ``updated_at``) is. An input is not applied to an
+entity at all — nothing written, not even the manifest when no entity applies — when it is
+*replayed* (its sha256 is in the entry's ``sources``, or the marker records that a publish whose
+manifest was written applied it) or *stale* (a full snapshot dated before a source of the
+published state, ``dates.py``); its result says which.
 
-Crash safety: ``.publishing`` (a dot file, skipped by watchers and importers) names the entities
-whose state files are being replaced; it is written before the first state file and cleared after
-the manifest. When it is still there at the next publish, those entities' JSONL is not trusted
-to be row-aligned with their Parquet and is rendered again from the Parquet. A crash anywhere
-leaves the manifest and every file whole (a staged file left by a crash is a dot file nobody
-reads); replaying the input then publishes the same state, its changes already in the feed (files
-written before the crash keep their numbers, see ``changes.next_seq``).
+Crash safety (``marker.py``): before its first change file, a publish writes ``.publishing`` (a dot
+file, skipped by watchers and importers) naming the entities whose state files it replaces and,
+per input (its sha256), the change file number and counts it is about to write per entity; the
+marker is cleared after the manifest. While an entity is named there, its JSONL is not trusted to
+be row-aligned with its Parquet and is rendered again from the Parquet. A crash anywhere leaves the
+manifest and every file whole (a staged file left by a crash is a dot file nobody reads). Published
+again, the same input (same sha256) finds its work: a change file already written is written again
+under its recorded number with the same content (not as a new one), a state already replaced keeps
+its change file and recorded counts, and after the manifest the input is ``replayed`` and changes
+nothing. So every change reaches the feed once, and the state and manifest are those of a publish
+never interrupted. Another input instead takes numbers above every change file present
+(``changes.next_seq``): one left by a crash may have been read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from exchanged.atomic import StagedFile, write_atomic
-from exchanged.errors import output_context
+from exchanged.atomic import StagedFile
 from exchanged.formats.jsonl import jsonl_lines, lines_buffer
 from exchanged.formats.parquet import parquet_bytes
 from exchanged.publish.changes import Diff, change_file_name, change_parts, diff, next_seq, upsert_lines
+from exchanged.publish.commit import EntityWrite, commit, display, sha256_hex, skipped
 from exchanged.publish.lock import shop_lock
-from exchanged.publish.manifest import entity_entry, read_manifest, utc_now, write_manifest
-from exchanged.publish.retain import with_retained
-from exchanged.publish.stream import EntityStream, hold_file, open_stream, release_files
+from exchanged.publish.manifest import entity_entry, read_manifest, utc_now
+from exchanged.publish.marker import MARKER, Applied, InputRecord, Replay, read_marker
+from exchanged.publish.retain import published_file, with_retained
+from exchanged.publish.stream import EntityStream, open_stream
 from exchanged.publish.state import (CurrentState, StoredState, align, conform, duplicate_keys, key_text,
                                      sort_by_key, strictly_ascending)
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
 
-__all__ = ["MARKER", "publish"]
-
-MARKER = ".publishing"
+__all__ = ["MARKER", "publish", "prepared", "merged", "parquet_of", "check_updates"]
 
 _NONE = np.empty(0, dtype=np.int64)
 _FEW_CHANGES = 8        # a snapshot changing at most 1 row in 8 of the published ones renders only those
@@ -98,40 +104,83 @@ def publish(
     programming error (two updates for one entity, duplicate keys in the records).
     """
     shop_dir = Path(shop_dir)
+    check_updates(updates)
+    if not updates:
+        return []
+    show = display(display_root)
+    with shop_lock(shop_dir), ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as pool:
+        manifest = read_manifest(shop_dir)
+        replay = Replay(read_marker(shop_dir), manifest, [source.sha256])
+        results: list[EntityResult | None] = []
+        plans: list[tuple[_Plan, Applied | None]] = []
+        try:
+            for u in updates:
+                previous = manifest["entities"].get(u.entity)
+                skip = skipped(u, source, previous, replay, 0)
+                results.append(skip)
+                if skip is None:
+                    resume = replay.resume(shop_dir, u.entity, previous)
+                    recorded = replay.recorded(0, u.entity) if resume.reuse else None
+                    reuse = recorded.seq if recorded is not None else None
+                    plan = _plan(shop_dir, u, previous, replay.untrusted(u.entity), pool, reuse)
+                    plans.append((plan, recorded if resume.done else None))
+            if plans:
+                now = utc_now()
+                writes, done, applied = _writes(shop_dir, plans, source, now, show)
+                commit(shop_dir, writes, manifest, replay, [InputRecord(source.sha256, applied)], now=now)
+                found = iter(done)
+                results = [r if r is not None else next(found) for r in results]
+        finally:
+            for plan, _ in plans:  # staged files not renamed into place (after a failure)
+                plan.discard()
+    return [r for r in results if r is not None]
+
+
+def check_updates(updates: list[EntityUpdate]) -> None:
     entities = [u.entity for u in updates]
     if len(set(entities)) != len(entities):
         raise ValueError(f"one update per entity, got {entities}")
-    if not updates:
-        return []
-    with shop_lock(shop_dir), ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as pool:
-        manifest = read_manifest(shop_dir)
-        pending = _read_marker(shop_dir)
-        plans: list[_Plan] = []
-        try:
-            for u in updates:
-                plans.append(_plan(shop_dir, u, manifest["entities"].get(u.entity),
-                                   pending is None or u.entity in pending, pool))
-            results = _write(shop_dir, plans, manifest, pending, source, display_root)
-        finally:
-            for plan in plans:  # staged files not renamed into place (after a failure)
-                plan.discard()
-    return results
+
+
+def _writes(shop_dir: Path, plans: list[tuple[_Plan, Applied | None]], source: SourceRef, now: str,
+            show: Callable[[Path], str]) -> tuple[list[EntityWrite], list[EntityResult], dict[str, Applied]]:
+    """Per plan: what to write, and the result. ``recorded`` (an interrupted publish of this input
+    whose state is already on disk): the diff is now empty, its recorded change file and counts stand."""
+    writes, results, applied = [], [], {}
+    for p, recorded in plans:
+        entity = p.update.entity
+        d, seq, last_seq = p.diff, p.seq, p.last_seq
+        counts = (len(d.upserts), len(d.deleted), d.unchanged)
+        if recorded is not None and seq is None and recorded.seq is not None:
+            seq, last_seq = recorded.seq, max(last_seq, recorded.seq)
+            counts = (recorded.upserts, recorded.deletes, recorded.unchanged)
+        outputs = [show(shop_dir / "changes" / entity / change_file_name(seq))] if seq is not None else []
+        if p.jsonl is not None:
+            outputs += [show(shop_dir / f"{entity}.parquet"), show(shop_dir / f"{entity}.jsonl")]
+        else:
+            assert p.previous is not None  # trusted state implies an entry
+        previous = p.previous or {}
+        entry = entity_entry(entity=entity, key=p.update.key, records=p.records, sizes=previous.get("bytes", {}),
+                             sha256=previous.get("sha256", {}), last_seq=last_seq, source=source,
+                             mode=p.update.mode, previous=p.previous, now=now)
+        changes = [(p.seq, p.change)] if p.change is not None and p.seq is not None else []
+        writes.append(EntityWrite(entity, changes, p.jsonl, p.jsonl_sha, p.parquet, entry))
+        results.append(EntityResult(entity, *counts, records=p.records, seq=seq, outputs=outputs))
+        applied[entity] = Applied(seq, *counts, records=p.records, rewrote=p.jsonl is not None)
+    return writes, results, applied
 
 
 def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None, interrupted: bool,
-          pool: ThreadPoolExecutor) -> _Plan:
-    key, schema, full = update.key, update.schema, update.mode == "full"
-    records, _ = align(update.records, schema)
-    if full:  # rows the snapshot sent but dropped as invalid keep their published record
-        records = with_retained(shop_dir, update.entity, key, schema, records, update.retain)
-    if not strictly_ascending(records, key):  # else already sorted, and no key repeats
-        order = sort_by_key(records, key)
-        if order is not None:
-            records = records.take(order)
-        if duplicate_keys(key_text(records, key)):
-            raise ValueError(f"{update.entity}: records repeat a key {key}; keys must be unique")
+          pool: ThreadPoolExecutor, reuse: int | None) -> _Plan:
+    """Phase 1 for one entity; a change file gets number ``reuse`` when given (an interrupted
+    publish of this input recorded it), else the next one."""
+    key, full = update.key, update.mode == "full"
+    records = prepared(update, published_file(shop_dir, update.entity))
+    schema = update.schema
     last_seq = int((previous or {}).get("last_seq", 0))
     highest = next_seq(shop_dir / "changes" / update.entity, last_seq) - 1
+    new_seq = reuse if reuse is not None else highest + 1
+    top = max(highest, new_seq)  # last_seq when a change file is written
     stored = StoredState(shop_dir, update.entity, schema, key, previous, interrupted)
     stream: EntityStream | None = None
     loading: Future[tuple[CurrentState, bool]] | None = None
@@ -144,24 +193,23 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
                 unchanged = Diff(_NONE, _NONE, _NONE, unchanged=records.num_rows)
                 return _Plan(update, previous, unchanged, records.num_rows, highest, None, None, None, None, None)
             # A full snapshot's records are the new state: encode the Parquet beside the rendering.
-            parquet = pool.submit(_parquet, records, key) if full else None
+            parquet = pool.submit(parquet_of, records, key) if full else None
             if changed is not None and np.count_nonzero(changed) * _FEW_CHANGES <= records.num_rows:
                 old_lines = stored.lines()
                 if old_lines is not None:
                     assert parquet is not None
-                    return _spliced(shop_dir, update, previous, records, changed, old_lines, highest + 1, parquet)
+                    return _spliced(shop_dir, update, previous, records, changed, old_lines, new_seq, top, parquet)
             if full and records.num_rows and stored.file is None:
                 # No state on disk (a first load): every record is an upsert, in key order, which is
                 # what diff would find; the change file is the JSONL's lines, streamed beside it.
-                seq = highest + 1
-                stream = open_stream(shop_dir, update.entity, first_load=True, seq=seq)
+                stream = open_stream(shop_dir, update.entity, first_load=True, seq=new_seq)
                 stream.render(records, keep=False)
                 upserts = Diff(np.arange(records.num_rows), _NONE, _NONE, unchanged=0)
-                return _Plan(update, previous, upserts, records.num_rows, seq, seq, stream.change, stream,
+                return _Plan(update, previous, upserts, records.num_rows, top, new_seq, stream.change, stream,
                              parquet, None)
             if full and records.num_rows:
                 # The state on disk is read (its keys and JSONL lines) beside the rendering.
-                stream = open_stream(shop_dir, update.entity, first_load=False, seq=highest + 1)
+                stream = open_stream(shop_dir, update.entity, first_load=False, seq=new_seq)
                 loading = pool.submit(stored.load, keys_only=True)
                 record_lines: pa.Array | pa.ChunkedArray | None = stream.render(records, keep=True)
                 assert record_lines is not None
@@ -181,18 +229,19 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
             if stream is not None:
                 stream.discard()
             return _Plan(update, previous, d, current.table.num_rows, highest, None, None, None, None, None)
-        seq = highest + 1 if d.changed else None
+        seq = new_seq if d.changed else None
+        last = top if d.changed else highest
         change = change_parts(record_lines, current.table, d, key) if d.changed else None
         if full:
             state, lines = records, record_lines
         else:
-            state, lines = _merge(current.table, current.lines, d.kept, records, record_lines, key, schema)
-            parquet = pool.submit(_parquet, state, key)
+            state, lines = merged(current.table, current.lines, d.kept, records, record_lines, key, schema)
+            parquet = pool.submit(parquet_of, state, key)
         if stream is not None:
-            return _Plan(update, previous, d, state.num_rows, seq or highest, seq, change, stream, parquet, None)
+            return _Plan(update, previous, d, state.num_rows, last, seq, change, stream, parquet, None)
         jsonl = lines_buffer(lines)
-        return _Plan(update, previous, d, state.num_rows, seq or highest, seq, change, jsonl,
-                     parquet=parquet, jsonl_sha=pool.submit(_sha256, jsonl))
+        return _Plan(update, previous, d, state.num_rows, last, seq, change, jsonl,
+                     parquet=parquet, jsonl_sha=pool.submit(sha256_hex, jsonl))
     except BaseException:
         if stream is not None:
             stream.discard()
@@ -200,7 +249,7 @@ def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None,
 
 
 def _spliced(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None, records: pa.Table,
-             changed: np.ndarray, old_lines: pa.LargeStringArray, seq: int,
+             changed: np.ndarray, old_lines: pa.LargeStringArray, seq: int, last_seq: int,
              parquet: Future[tuple[pa.Buffer, str]]) -> _Plan:
     """A full snapshot with the published keys in the same order and few ``changed`` rows: only
     those are rendered; the new JSONL is the trusted old one with their lines swapped in.
@@ -219,7 +268,7 @@ def _spliced(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | No
         raise
     change = [lines_buffer(upsert_lines(new_lines)), pa.py_buffer(b"")]  # as change_parts: upserts, no deletes
     d = Diff(rows, _NONE, _NONE, unchanged=records.num_rows - len(rows))
-    return _Plan(update, previous, d, records.num_rows, seq, seq, change, stream, parquet, None)
+    return _Plan(update, previous, d, records.num_rows, last_seq, seq, change, stream, parquet, None)
 
 
 def _swapped(old: pa.LargeStringArray, new: pa.LargeStringArray, rows: np.ndarray) -> Iterator[list[pa.Buffer]]:
@@ -251,12 +300,29 @@ def _offsets(lines: pa.LargeStringArray) -> np.ndarray:
     return np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
 
 
-def _parquet(table: pa.Table, key: tuple[str, ...]) -> tuple[pa.Buffer, str]:
+def prepared(update: EntityUpdate, published: Callable[[], pa.Table | None]) -> pa.Table:
+    """The update's records aligned to its schema, sorted by key (checked unique); a full snapshot's
+    with the ``retain``ed rows of the ``published`` state."""
+    key, schema = update.key, update.schema
+    records, _ = align(update.records, schema)
+    if update.mode == "full":  # rows the snapshot sent but dropped as invalid keep their published record
+        records = with_retained(published, key, schema, records, update.retain)
+    if records.num_rows > 1 and not strictly_ascending(records, key):  # else sorted, and no key repeats
+        order = sort_by_key(records, key)
+        if order is not None:
+            records = records.take(order)
+        if duplicate_keys(key_text(records, key)):
+            raise ValueError(f"{update.entity}: records repeat a key {key}; keys must be unique")
+    return records
+
+
+def parquet_of(table: pa.Table, key: tuple[str, ...]) -> tuple[pa.Buffer, str]:
+    """The state's Parquet bytes and their sha256."""
     data = parquet_bytes(table, sorted_by=key, statistics=key)
-    return data, _sha256(data)
+    return data, sha256_hex(data)
 
 
-def _merge(current: pa.Table, current_lines: pa.Array, kept: np.ndarray, records: pa.Table,
+def merged(current: pa.Table, current_lines: pa.Array, kept: np.ndarray, records: pa.Table,
            record_lines: pa.Array, key: tuple[str, ...], schema: pa.Schema) -> tuple[pa.Table, pa.Array]:
     """Delta: the kept current rows and the records, sorted by key, with their lines (one copy each)."""
     common = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
@@ -270,110 +336,3 @@ def _merge(current: pa.Table, current_lines: pa.Array, kept: np.ndarray, records
     take = pa.array(rows, pa.int64())
     lines = pa.concat_arrays([current_lines, record_lines]).take(take)  # 2x faster than a chunked take
     return conform(both.take(take), schema), lines
-
-
-def _write(shop_dir: Path, plans: list[_Plan], manifest: dict[str, Any], pending: set[str] | None,
-           source: SourceRef, display_root: Path | None) -> list[EntityResult]:
-    show = _display(display_root)
-    outputs: dict[str, list[str]] = {p.update.entity: [] for p in plans}
-    for p in plans:  # everything computed (streams written and synced, Parquet encoded) before any rename
-        if isinstance(p.jsonl, EntityStream):
-            p.jsonl.wait()
-        if p.parquet is not None:
-            p.parquet.result()
-    for p in plans:  # 1. change files
-        if p.change is not None and p.seq is not None:
-            folder = shop_dir / "changes" / p.update.entity
-            with output_context(folder):
-                folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(folder / change_file_name(p.seq),
-                         p.change if isinstance(p.change, StagedFile) else _parts_writer(p.change))
-            outputs[p.update.entity].append(show(folder / change_file_name(p.seq)))
-    rewritten = [p.update.entity for p in plans if p.jsonl is not None]
-    if rewritten:
-        _write_marker(shop_dir, (pending or set()) | set(rewritten))
-    now = utc_now()
-    replaced: list[int] = []
-    try:
-        for p in plans:  # 2. state files, 3. manifest entries
-            entity = p.update.entity
-            if p.jsonl is not None and p.parquet is not None:
-                replaced += hold_file(shop_dir / f"{entity}.jsonl")
-                if isinstance(p.jsonl, EntityStream):
-                    jsonl_sha = p.jsonl.wait()
-                    jsonl_size = p.jsonl.jsonl.size
-                    write_atomic(shop_dir / f"{entity}.jsonl", p.jsonl.jsonl)
-                else:
-                    assert p.jsonl_sha is not None
-                    write_atomic(shop_dir / f"{entity}.jsonl", memoryview(p.jsonl))
-                    jsonl_sha, jsonl_size = p.jsonl_sha.result(), p.jsonl.size
-                parquet, parquet_sha = p.parquet.result()
-                write_atomic(shop_dir / f"{entity}.parquet", memoryview(parquet))
-                outputs[entity] += [show(shop_dir / f"{entity}.parquet"), show(shop_dir / f"{entity}.jsonl")]
-                sizes = {"parquet": parquet.size, "jsonl": jsonl_size}
-                sha256 = {"parquet": parquet_sha, "jsonl": jsonl_sha}
-            else:
-                assert p.previous is not None  # trusted state implies an entry
-                sizes, sha256 = p.previous["bytes"], p.previous["sha256"]
-            manifest["entities"][entity] = entity_entry(
-                entity=entity, key=p.update.key, records=p.records, sizes=sizes, sha256=sha256,
-                last_seq=p.last_seq, source=source, mode=p.update.mode, previous=p.previous, now=now,
-            )
-        manifest["updated_at"] = now
-        write_manifest(shop_dir, manifest)
-    finally:
-        release_files(replaced)
-    if rewritten or pending is None:
-        _write_marker(shop_dir, (pending or set()) - set(rewritten))
-    return [
-        EntityResult(entity=p.update.entity, upserts=len(p.diff.upserts), deletes=len(p.diff.deleted),
-                     unchanged=p.diff.unchanged, records=p.records, seq=p.seq, outputs=outputs[p.update.entity])
-        for p in plans
-    ]
-
-
-def _read_marker(shop_dir: Path) -> set[str] | None:
-    """Entities of an interrupted publish (empty: none); None when the marker cannot be read (all)."""
-    try:
-        data = json.loads((shop_dir / MARKER).read_bytes())
-        return {str(name) for name in data["entities"]}
-    except FileNotFoundError:
-        return set()
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _write_marker(shop_dir: Path, entities: set[str]) -> None:
-    path = shop_dir / MARKER
-    if entities:
-        write_atomic(path, json.dumps({"entities": sorted(entities)}).encode() + b"\n")
-        return
-    with output_context(path):
-        path.unlink(missing_ok=True)
-
-
-def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:
-    def write(stream: BinaryIO) -> None:
-        for part in parts:
-            stream.write(memoryview(part))
-
-    return write
-
-
-def _sha256(data: Any) -> str:
-    return hashlib.sha256(memoryview(data)).hexdigest()
-
-
-def _display(root: Path | None) -> Callable[[Path], str]:
-    """Output paths as the report shows them: relative to ``root`` when under it."""
-    base = Path(root).resolve() if root is not None else None
-
-    def show(path: Path) -> str:
-        if base is not None:
-            try:
-                return path.resolve().relative_to(base).as_posix()
-            except ValueError:
-                pass
-        return path.as_posix()
-
-    return show

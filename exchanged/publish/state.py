@@ -26,7 +26,7 @@ from exchanged.errors import OutputUnavailable
 from exchanged.formats.jsonl import jsonl_lines, split_lines
 
 __all__ = ["CurrentState", "StoredState", "align", "conform", "key_text", "sort_by_key", "duplicate_keys",
-           "strictly_ascending"]
+           "strictly_ascending", "keys_carried_over"]
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +123,17 @@ class StoredState:
                 return CurrentState(align(self._read(list(self.key)), key_schema)[0], lines), True
             return CurrentState(align(self._read(None), self.schema)[0], lines), True
         stored = self._read(None)
-        if not _keys_carried_over(stored.schema, self.schema, self.key):
+        if not keys_carried_over(stored.schema, self.schema, self.key):
             # The feed cannot express a change of key (consumers reload the state file): the old
             # rows are dropped without delete lines and every record is an upsert.
             log.warning("%s: key columns no longer match %s; the old state is replaced", self.parquet_path, self.key)
             return _empty(self.schema), False
         table = align(stored, self.schema)[0]
         return CurrentState(table, jsonl_lines(table)), False
+
+    def read(self) -> pa.Table:
+        """The whole stored table, in its stored schema."""
+        return self._read(None)
 
     def close(self) -> None:
         if self.file is not None:
@@ -163,14 +167,16 @@ def align(table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, bool]:
     """``table`` with exactly ``schema``'s columns and types; the flag says it already had them.
 
     Schema evolution never fails: a missing column, or one that no longer casts to its new type,
-    becomes nulls (and its field nullable, see ``conform``); extra columns are dropped.
+    becomes nulls (and its field nullable, see ``conform``); extra columns are dropped. Nested types
+    get the schema's inner field names too (``_renamed``), so that the state's Parquet does not
+    depend on where a table came from.
     """
-    if table.schema.equals(schema, check_metadata=False):
+    if table.schema.equals(schema, check_metadata=False) and not _renamed(table.schema, schema):
         return table.replace_schema_metadata(schema.metadata), True
     columns = []
     for field in schema:
         column = table.column(field.name) if field.name in table.column_names else None
-        if column is not None and column.type != field.type:
+        if column is not None and (column.type != field.type or _renamed_type(column.type, field.type)):
             try:
                 column = column.cast(field.type)
             except _CASTS_THAT_FAIL:
@@ -190,8 +196,19 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         field.with_nullable(True) if not field.nullable and table.column(i).null_count else field
         for i, field in enumerate(schema)
     ]
-    columns = [c if c.type == f.type else c.cast(f.type) for c, f in zip(table.columns, fields)]
+    columns = [c if c.type == f.type and not _renamed_type(c.type, f.type) else c.cast(f.type)
+               for c, f in zip(table.columns, fields)]
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=schema.metadata))
+
+
+def _renamed(a: pa.Schema, b: pa.Schema) -> bool:
+    return any(_renamed_type(x.type, y.type) for x, y in zip(a, b))
+
+
+def _renamed_type(a: pa.DataType, b: pa.DataType) -> bool:
+    """Types equal but for the names of inner fields, which ``==`` ignores and Parquet keeps: a map
+    read back from Parquet names its entries after the column (``map<string, string ('attributes')>``)."""
+    return pa.types.is_nested(a) and str(a) != str(b)
 
 
 def key_text(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
@@ -255,7 +272,7 @@ def _empty(schema: pa.Schema) -> CurrentState:
     return CurrentState(empty, jsonl_lines(empty))
 
 
-def _keys_carried_over(stored: pa.Schema, schema: pa.Schema, key: tuple[str, ...]) -> bool:
+def keys_carried_over(stored: pa.Schema, schema: pa.Schema, key: tuple[str, ...]) -> bool:
     """True when every key column exists in the stored state and its type casts to the new one."""
     for name in key:
         if name not in stored.names:

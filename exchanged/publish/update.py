@@ -53,8 +53,9 @@ class EntityUpdate:
 class SourceRef:
     """The input a publish came from, as listed in the manifest's ``sources``.
 
-    ``document_date`` (optional, ISO 8601) is the input's own date, kept so the pipeline can tell
-    a stale full snapshot (DESIGN §1 status ``stale``) from the manifest alone.
+    ``document_date`` (optional, ISO 8601 date or timestamp) is the input's own date: a full snapshot
+    dated before a source of the published state is stale (DESIGN §1 status ``stale``, ``dates.py``).
+    ``sha256`` identifies the input: publishing it again finds its earlier work (``marker.py``).
     """
 
     id: str
@@ -76,6 +77,13 @@ class EntityResult:
     ``upserts + unchanged`` is the number of records in the update; ``records`` the size of the
     new state; ``seq`` the change file written, ``None`` when nothing changed (and no file was
     written); ``outputs`` the files written, relative to ``display_root`` when given.
+
+    ``stale``: a full snapshot older (by ``SourceRef.document_date``) than a source of the published
+    state; nothing was applied (counts 0, no change file, ``records`` the published state's size).
+    ``replayed``: this input (its ``SourceRef.sha256``) was already applied to the entity, by a
+    publish that completed (or whose crash came after its manifest); nothing was written (counts 0,
+    ``seq`` None, ``records`` the published state's size). A replay that finishes an interrupted
+    publish is not ``replayed``: it reports what that publish did (its ``seq`` and counts).
     """
 
     entity: str
@@ -85,3 +93,5 @@ class EntityResult:
     records: int
     seq: int | None
     outputs: list[str] = field(default_factory=list)
+    stale: bool = False
+    replayed: bool = False

@@ -55,6 +55,24 @@ def delta(table: pa.Table, deletes: list[str] | pa.Table | None = None, entity: 
     return EntityUpdate(entity=entity, key=key, schema=schema, records=table, deletes=deletes, mode="delta")
 
 
+STOCK_KEY = ("sku", "warehouse")
+
+
+def stock_table(*rows: tuple[str, str | None, int]) -> pa.Table:
+    """Stock rows (sku, warehouse, quantity), all as of 2026-11-27."""
+    return pa.Table.from_pylist([{"sku": s, "warehouse": w, "quantity": Decimal(q), "as_of": dt.date(2026, 11, 27)}
+                                 for s, w, q in rows], schema=STOCK)
+
+
+def stock_update(table: pa.Table, mode: str = "delta",
+                 deletes: list[tuple[str, str | None]] | None = None) -> EntityUpdate:
+    gone = None
+    if mode == "delta" and deletes:
+        gone = pa.table({"sku": pa.array([s for s, _ in deletes], pa.string()),
+                         "warehouse": pa.array([w for _, w in deletes], pa.string())})
+    return EntityUpdate("stock", STOCK_KEY, STOCK, table, gone, mode)  # type: ignore[arg-type]
+
+
 def source(n: int = 1) -> SourceRef:
     return SourceRef(id=f"id-{n}", file=f"inbox/ARTIKEL_{n}.csv", sha256=f"{n:064x}")
 
@@ -83,3 +101,57 @@ def state_rows(shop: Path, entity: str = "product") -> tuple[list[dict[str, Any]
     parquet_rows = [{k: canonical(v, types[k]) for k, v in row.items()} for row in table.to_pylist()]
     jsonl_rows = [json.loads(line) for line in (shop / f"{entity}.jsonl").read_bytes().split(b"\n")[:-1]]
     return parquet_rows, jsonl_rows
+
+
+class Crash(Exception):
+    """Stands for kill -9 at a write boundary (raised before or after the write)."""
+
+
+def watch_writes(monkeypatch: Any, shop: Path, crash_at: int | None = None, after: bool = False) -> list[str]:
+    """Record every write of a publish, in order, as paths relative to ``shop`` (``-.publishing``: the
+    marker removed); with ``crash_at``, raise ``Crash`` before (or ``after``) that write (0-based)."""
+    from exchanged.publish import commit as commit_module
+    from exchanged.publish import manifest as manifest_module
+    from exchanged.publish import marker as marker_module
+
+    writes: list[str] = []
+
+    def boundary(name: str, real: Any) -> None:
+        n = len(writes)
+        writes.append(name)
+        if crash_at == n and not after:
+            raise Crash(name)
+        real()
+        if crash_at == n and after:
+            raise Crash(name)
+
+    for module in (commit_module, manifest_module, marker_module):
+        real_write = module.write_atomic
+
+        def write(path: Path, data: Any, real_write: Any = real_write) -> None:
+            boundary(Path(path).relative_to(shop).as_posix(), lambda: real_write(path, data))
+
+        monkeypatch.setattr(module, "write_atomic", write)
+    real_remove = marker_module._remove
+    monkeypatch.setattr(marker_module, "_remove",
+                        lambda path: boundary("-" + Path(path).relative_to(shop).as_posix(), lambda: real_remove(path)))
+    return writes
+
+
+def outputs_of(shop: Path) -> dict[str, Any]:
+    """Every output file of ``shop`` (not dot files) by relative path: bytes, and the manifest parsed
+    without its timestamps (``updated_at``, top level and per entity)."""
+    found: dict[str, Any] = {}
+    for path in sorted(shop.rglob("*")) if shop.exists() else []:
+        name = path.relative_to(shop).as_posix()
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(shop).parts):
+            continue
+        if name == "manifest.json":
+            data = json.loads(path.read_bytes())
+            data.pop("updated_at")
+            for entry in data["entities"].values():
+                entry.pop("updated_at")
+            found[name] = data
+        else:
+            found[name] = path.read_bytes()
+    return found

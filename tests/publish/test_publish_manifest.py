@@ -9,35 +9,34 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from publish_helpers import STOCK, full, manifest, product, products, source
+from publish_helpers import STOCK, full, manifest, product, products, source, watch_writes
 
 from exchanged.errors import OutputUnavailable
 from exchanged.publish import EntityUpdate, publish, read_manifest
-from exchanged.publish import manifest as manifest_module
-from exchanged.publish import publisher as publisher_module
 
 
 def test_manifest_is_the_last_write_and_every_write_is_atomic(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    writes: list[str] = []
-    real = publisher_module.write_atomic
-
-    def recording(path: Path, data: object) -> None:
-        writes.append(Path(path).relative_to(shop).as_posix())
-        real(path, data)
-
-    monkeypatch.setattr(publisher_module, "write_atomic", recording)
-    monkeypatch.setattr(manifest_module, "write_atomic", recording)
+    writes = watch_writes(monkeypatch, shop)
     stock = pa.Table.from_pylist([{"sku": "A", "warehouse": "W", "quantity": 1}], schema=STOCK)
     publish(shop, [full(products(product("A"))), full(stock, entity="stock", key=("sku", "warehouse"),
                                                        schema=STOCK)], source(1))
 
     assert writes == [
+        ".publishing",                                                          # the intent (crash replay)
         "changes/product/0000000001.jsonl", "changes/stock/0000000001.jsonl",  # 1. change files
-        ".publishing",                                                          # crash marker
         "product.jsonl", "product.parquet", "stock.jsonl", "stock.parquet",     # 2. state files
         "manifest.json",                                                        # 3. manifest last
+        "-.publishing",                                                         # cleared once it is written
     ]
-    assert not (shop / ".publishing").exists()  # cleared once the manifest is written
+    assert not (shop / ".publishing").exists()
+
+
+def test_a_publish_that_changes_nothing_writes_only_the_manifest(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(shop, [full(products(product("A")))], source(1))
+    writes = watch_writes(monkeypatch, shop)
+    [result] = publish(shop, [full(products(product("A")))], source(2))
+    assert (result.seq, result.unchanged) == (None, 1)
+    assert writes == ["manifest.json"]
 
 
 def test_manifest_names_files_with_their_sha256_and_size(shop: Path) -> None:

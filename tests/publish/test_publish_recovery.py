@@ -14,7 +14,7 @@ from publish_helpers import change_files, change_lines, full, manifest, product,
 from exchanged.errors import OutputUnavailable
 from exchanged.publish import manifest as manifest_module
 from exchanged.publish import publish
-from exchanged.publish import publisher as publisher_module
+from exchanged.publish import commit as commit_module
 from exchanged.publish.publisher import MARKER
 
 
@@ -52,11 +52,16 @@ def test_failing_manifest_write_then_retry(shop: Path, monkeypatch: pytest.Monke
             publish(shop, [full(snapshot)], source(2))
     assert (shop / "manifest.json").read_bytes() == before  # readers still see the old publish
     assert change_files(shop) == ["0000000001.jsonl", "0000000002.jsonl"]
-    assert json.loads((shop / MARKER).read_text()) == {"entities": ["product"]}
+    marker = json.loads((shop / MARKER).read_text())
+    assert marker["entities"] == ["product"]
+    assert marker["publish"]["inputs"] == [{"sha256": source(2).sha256, "entities": {"product": {
+        "seq": 2, "upserts": 2, "deletes": 0, "unchanged": 0, "records": 2, "rewrote": True}}}]
 
     [result] = publish(shop, [full(snapshot)], source(2))  # the retry of the same input
 
-    assert (result.upserts, result.seq) == (0, None)  # its changes are already in the feed (seq 2)
+    # Its state was on disk already (the diff is empty now): what it recorded stands.
+    assert (result.upserts, result.unchanged, result.seq, result.replayed) == (2, 0, 2, False)
+    assert change_files(shop) == ["0000000001.jsonl", "0000000002.jsonl"]
     assert manifest(shop)["entities"]["product"]["last_seq"] == 2
     assert_consistent(shop)
 
@@ -66,15 +71,32 @@ def test_failing_parquet_write_leaves_jsonl_ahead_then_retry(shop: Path, monkeyp
     snapshot = products(product("A", price="2"), product("C"))
 
     with monkeypatch.context() as patch:
-        fail_on(patch, publisher_module, ".parquet")
+        fail_on(patch, commit_module, ".parquet")
         with pytest.raises(OutputUnavailable):
             publish(shop, [full(snapshot)], source(2))
     # product.jsonl is already the new state, product.parquet still the old one: not row-aligned.
+    written = change_lines(shop, 2)
 
     [result] = publish(shop, [full(snapshot)], source(2))
 
-    assert (result.upserts, result.deletes, result.seq) == (2, 1, 3)  # 2 was written, never reused
-    assert change_lines(shop, 3) == change_lines(shop, 2)  # idempotent lines, applying both is harmless
+    assert (result.upserts, result.deletes, result.seq) == (2, 1, 2)  # the same input: its own number again
+    assert change_files(shop) == ["0000000001.jsonl", "0000000002.jsonl"]
+    assert change_lines(shop, 2) == written
+    assert manifest(shop)["entities"]["product"]["last_seq"] == 2
+    assert_consistent(shop)
+
+
+def test_another_input_after_a_failure_never_reuses_its_number(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(shop, [full(products(product("A"), product("B")))], source(1))
+    with monkeypatch.context() as patch:
+        fail_on(patch, commit_module, ".parquet")
+        with pytest.raises(OutputUnavailable):
+            publish(shop, [full(products(product("A", price="2")))], source(2))
+
+    [result] = publish(shop, [full(products(product("A", price="3")))], source(3))
+
+    assert result.seq == 3  # 2 may have been read already
+    assert change_lines(shop, 2) != change_lines(shop, 3)
     assert manifest(shop)["entities"]["product"]["last_seq"] == 3
     assert_consistent(shop)
 
@@ -84,13 +106,13 @@ def test_failing_change_file_write_writes_no_state(shop: Path, monkeypatch: pyte
     state = (shop / "product.parquet").read_bytes(), (shop / "product.jsonl").read_bytes()
 
     with monkeypatch.context() as patch:
-        fail_on(patch, publisher_module, "0000000002.jsonl")
+        fail_on(patch, commit_module, "0000000002.jsonl")
         with pytest.raises(OutputUnavailable):
             publish(shop, [full(products(product("B")))], source(2))
 
     assert ((shop / "product.parquet").read_bytes(), (shop / "product.jsonl").read_bytes()) == state
     assert change_files(shop) == ["0000000001.jsonl"]
-    assert not (shop / MARKER).exists()
+    assert json.loads((shop / MARKER).read_text())["publish"]["inputs"][0]["sha256"] == source(2).sha256
     [result] = publish(shop, [full(products(product("B")))], source(2))
     assert (result.upserts, result.deletes, result.seq) == (1, 1, 2)
     assert_consistent(shop)
@@ -148,4 +170,4 @@ def test_a_marker_for_another_entity_survives_until_that_entity_is_republished(s
 
     publish(shop, [full(products(product("B")))], source(2))
 
-    assert json.loads((shop / MARKER).read_text()) == {"entities": ["stock"]}
+    assert json.loads((shop / MARKER).read_text())["entities"] == ["stock"]

@@ -21,7 +21,7 @@ from exchanged import atomic
 from exchanged.errors import OutputUnavailable
 from exchanged.formats.jsonl_render import ndjson_bytes as _ndjson
 from exchanged.publish import publish
-from exchanged.publish import publisher as publisher_module
+from exchanged.publish import commit as commit_module
 from exchanged.publish import stream as stream_module
 from exchanged.publish.publisher import MARKER
 from exchanged.publish.state import StoredState, align, strictly_ascending
@@ -144,7 +144,7 @@ def test_a_failing_write_while_streaming_a_changed_snapshot_keeps_the_published_
 
 
 def test_a_failing_rename_after_streaming_removes_the_staged_files(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = publisher_module.write_atomic
+    real = commit_module.write_atomic
 
     def failing(path: Path, data: object) -> None:
         if str(path).endswith("product.jsonl"):
@@ -152,16 +152,19 @@ def test_a_failing_rename_after_streaming_removes_the_staged_files(shop: Path, m
         real(path, data)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
-        patch.setattr(publisher_module, "write_atomic", failing)
+        patch.setattr(commit_module, "write_atomic", failing)
         with pytest.raises(OutputUnavailable):
             publish(shop, [full(catalogue(20))], source(1))
 
     assert change_files(shop) == ["0000000001.jsonl"]  # renamed before the state files, as any change file
     assert dot_files(shop) == []
     assert not (shop / "manifest.json").exists()
-    [result] = publish(shop, [full(catalogue(20))], source(1))
-    assert result.seq == 2  # 1 may have been read already: never reused
-    assert change_lines(shop, 2) == change_lines(shop, 1)
+    written = change_lines(shop, 1)
+    [result] = publish(shop, [full(catalogue(20))], source(1))  # the same input again: its own number
+    assert (result.seq, result.upserts) == (1, 20)
+    assert change_files(shop) == ["0000000001.jsonl"] and change_lines(shop, 1) == written
+    [other] = publish(shop, [full(catalogue(20, changed={3}))], source(2))
+    assert other.seq == 2
 
 
 def test_an_error_while_rendering_removes_the_staged_files(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,146 @@
+"""The write phase of ``publish`` and ``publish_batch``: everything computed, then written in order.
+
+1. ``.publishing`` (``marker.py``): the entities whose state files are replaced, and what each input
+   does (its change file numbers and counts) — before anything else is written;
+2. the change files, in input order;
+3. the state files, ``<entity>.jsonl`` then ``<entity>.parquet``;
+4. ``manifest.json``, last;
+5. ``.publishing`` again: removed, or left with what is still pending.
+
+Every file is replaced atomically (``write_atomic``). Inputs that write nothing (``skipped``:
+replayed or stale) leave everything as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from exchanged.atomic import StagedFile, write_atomic
+from exchanged.errors import output_context
+from exchanged.publish.changes import change_file_name
+from exchanged.publish.dates import is_stale
+from exchanged.publish.manifest import lists_source, write_manifest
+from exchanged.publish.marker import InputRecord, Marker, PublishRecord, Replay, write_marker
+from exchanged.publish.stream import EntityStream, hold_file, release_files
+from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
+
+__all__ = ["EntityWrite", "commit", "skipped", "display", "sha256_hex"]
+
+Change = list[pa.Buffer] | StagedFile
+
+
+@dataclass
+class EntityWrite:
+    """What phase 2 writes for one entity: its change files, its state (None: not rewritten) and its
+    manifest entry (``bytes`` and ``sha256`` filled in here when the state is rewritten)."""
+
+    entity: str
+    changes: list[tuple[int, Change]]
+    jsonl: pa.Buffer | EntityStream | None
+    jsonl_sha: Future[str] | None
+    parquet: Future[tuple[pa.Buffer, str]] | None
+    entry: dict[str, Any]
+
+    def discard(self) -> None:
+        if isinstance(self.jsonl, EntityStream):
+            self.jsonl.discard()
+
+
+def skipped(update: EntityUpdate, source: SourceRef, entry: dict[str, Any] | None, replay: Replay,
+            index: int) -> EntityResult | None:
+    """The result of an input that applies nothing to the entity (replayed, or a stale full
+    snapshot), or None when it applies."""
+    records = int(entry.get("records", 0)) if entry else 0
+    if replay.applied_before(index, update.entity) or lists_source(entry, source.sha256):
+        return EntityResult(update.entity, 0, 0, 0, records, None, [], replayed=True)
+    if update.mode == "full" and entry and is_stale(source.document_date, entry.get("sources", [])):
+        return EntityResult(update.entity, 0, 0, 0, records, None, [], stale=True)
+    return None
+
+
+def commit(shop_dir: Path, writes: list[EntityWrite], manifest: dict[str, Any], replay: Replay,
+           inputs: list[InputRecord], *, now: str) -> None:
+    """Write ``writes`` (see the module docstring); ``manifest`` is updated in place."""
+    for w in writes:  # everything computed (streams written and synced, Parquet encoded) before any rename
+        if isinstance(w.jsonl, EntityStream):
+            w.jsonl.wait()
+        elif w.jsonl_sha is not None:
+            w.jsonl_sha.result()
+        if w.parquet is not None:
+            w.parquet.result()
+    rewrites = frozenset(w.entity for w in writes if w.jsonl is not None)
+    pending = replay.pending
+    on_disk = replay.marker
+    if rewrites or any(w.changes for w in writes):  # 1. the intent
+        on_disk = Marker((pending or frozenset()) | rewrites, PublishRecord(now, rewrites, tuple(inputs)))
+        write_marker(shop_dir, on_disk)
+    for w in writes:  # 2. change files
+        for seq, change in w.changes:
+            folder = shop_dir / "changes" / w.entity
+            with output_context(folder):
+                folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(folder / change_file_name(seq),
+                         change if isinstance(change, StagedFile) else _parts_writer(change))
+    replaced: list[int] = []
+    try:
+        for w in writes:  # 3. state files
+            if w.jsonl is not None:
+                assert w.parquet is not None
+                replaced += hold_file(shop_dir / f"{w.entity}.jsonl")
+                if isinstance(w.jsonl, EntityStream):
+                    jsonl_sha, jsonl_size = w.jsonl.wait(), w.jsonl.jsonl.size
+                    write_atomic(shop_dir / f"{w.entity}.jsonl", w.jsonl.jsonl)
+                else:
+                    assert w.jsonl_sha is not None
+                    write_atomic(shop_dir / f"{w.entity}.jsonl", memoryview(w.jsonl))
+                    jsonl_sha, jsonl_size = w.jsonl_sha.result(), w.jsonl.size
+                parquet, parquet_sha = w.parquet.result()
+                write_atomic(shop_dir / f"{w.entity}.parquet", memoryview(parquet))
+                w.entry["bytes"] = {"parquet": parquet.size, "jsonl": jsonl_size}
+                w.entry["sha256"] = {"parquet": parquet_sha, "jsonl": jsonl_sha}
+            manifest["entities"][w.entity] = w.entry
+        manifest["updated_at"] = now
+        write_manifest(shop_dir, manifest)  # 4. the commit point
+    finally:
+        release_files(replaced)
+    # 5. Keep the record only when sources alone would not tell that an input was applied.
+    unlisted = any(not lists_source(manifest["entities"].get(name), i.sha256)
+                   for i in inputs for name in i.entities)
+    after = Marker((pending or frozenset()) - rewrites,
+                   PublishRecord(now, rewrites, tuple(inputs)) if unlisted else None)
+    if after != on_disk:
+        write_marker(shop_dir, after)
+
+
+def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:
+    def write(stream: BinaryIO) -> None:
+        for part in parts:
+            stream.write(memoryview(part))
+
+    return write
+
+
+def sha256_hex(data: Any) -> str:
+    return hashlib.sha256(memoryview(data)).hexdigest()
+
+
+def display(root: Path | None) -> Callable[[Path], str]:
+    """Output paths as the report shows them: relative to ``root`` when under it."""
+    base = Path(root).resolve() if root is not None else None
+
+    def show(path: Path) -> str:
+        if base is not None:
+            try:
+                return path.resolve().relative_to(base).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
+
+    return show
