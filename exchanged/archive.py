@@ -9,7 +9,7 @@ Layout under ``root`` (``<base>/archive`` by default, DESIGN §1 "Folders")::
 The date is the UTC day the file was received. Every write is atomic (a temp file in the same
 folder, fsync, ``os.replace``, fsync of the folder), so a kill -9 leaves either nothing or the whole
 file, never half of it (DESIGN §5.1, §5.3). A large original is written while it is processed
-(``stage``: a temp file in the archive root, filled and fsynced on a thread) and only renamed into
+(``stage``: a temp file in ``.staging/<token>/``, filled and fsynced on a thread) and only renamed into
 its dated folder by ``store`` or ``quarantine`` once its report id and outcome are known. Temp files are named ``.<random>.tmp``: a dot name, so
 a crash leftover is visibly not an archived file. Failures to write raise ``OutputUnavailable``
 (transient: the caller keeps the input claimed and retries, it never quarantines for them).
@@ -25,6 +25,7 @@ Names come from outside (the ERP, a shop, a person) and are sanitised by :func:`
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -52,6 +53,8 @@ _COPY_CHUNK = 1 << 20
 _SEPARATOR = "__"
 _REPORT_SUFFIX = ".report.json"
 _QUARANTINE = "quarantine"
+_STAGE_ON_THREAD = 1 << 20  # originals at least this large are written on a thread of their own
+_STAGING = ".staging"  # originals being written while they are processed (a dot name: not archived files)
 
 # Characters that are a path separator or reserved on some file system the archive may live on
 # (a Windows share): replaced, so a name means the same thing everywhere.
@@ -131,6 +134,15 @@ class Archive:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._staging: _StagingArea | None = None
+        self._staging_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Give up this process's staging area (originals not stored by now are not needed)."""
+        with self._staging_lock:
+            if self._staging is not None:
+                self._staging.close()
+                self._staging = None
 
     @property
     def ledger_path(self) -> Path:
@@ -152,7 +164,11 @@ class Archive:
     def stage(self, data: bytes) -> StagedOriginal:
         """Start writing ``data`` into the archive now, on a thread, for a later ``store`` or
         ``quarantine`` (which then only rename it); ``discard`` it when neither comes."""
-        return StagedOriginal(self.root, data)
+        with self._staging_lock:
+            if self._staging is None:
+                self._staging = _StagingArea(self.root)
+            folder = self._staging.folder
+        return StagedOriginal(folder, data)
 
     def store(
         self, data: bytes | Path | StagedOriginal, *, report_id: str, name: str, received_at: datetime | str
@@ -217,9 +233,57 @@ def report_path(quarantined: Path) -> Path:
     return quarantined.with_name(quarantined.name + _REPORT_SUFFIX)
 
 
+class _StagingArea:
+    """Where this process writes originals while it processes them: ``.staging/<token>/`` under
+    the archive root (same filesystem, so storing is a rename), owned through an ``flock`` on
+    ``.staging/<token>.lock`` that the kernel drops when the process dies, even on kill -9.
+
+    Opening one removes the areas of processes that are gone (their lock is free): a crash never
+    leaves a half-archived copy behind for long, and a live process's area is never touched.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.parent = root / _STAGING
+        with output_context(self.parent):
+            _ensure_dir(self.parent)
+            self.token = secrets.token_hex(8)
+            self._fd: int | None = os.open(self.parent / f"{self.token}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self.folder = self.parent / self.token
+            self.folder.mkdir()
+        self._sweep()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self.folder)
+                (self.parent / f"{self.token}.lock").unlink()
+            os.close(self._fd)
+            self._fd = None
+
+    def _sweep(self) -> None:
+        for lock in self.parent.glob("*.lock"):
+            if lock.stem == self.token:
+                continue
+            try:
+                fd = os.open(lock, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process is alive
+            else:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(self.parent / lock.stem)
+                    lock.unlink()
+            finally:
+                os.close(fd)
+
+
 class StagedOriginal:
-    """An original being written to a temp file in the archive root (``.original.<random>.tmp``)
-    and fsynced, on a thread of its own, while the pipeline reads it."""
+    """An original being written to a temp file in the archive's staging area and fsynced, on a
+    thread of its own, while the pipeline reads it."""
 
     def __init__(self, root: Path, data: bytes) -> None:
         self._root, self._data = root, data
@@ -228,12 +292,13 @@ class StagedOriginal:
         self._discarded = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._write, name="archive-stage", daemon=True)
-        self._thread.start()
+        if len(data) >= _STAGE_ON_THREAD:
+            self._thread.start()
+        else:  # a small file is written at once: starting a thread costs more than writing it
+            self._write()
 
     def _write(self) -> None:
         try:
-            with output_context(self._root):
-                _ensure_dir(self._root)
             staged = StagedFile(self._root / "original")
             with self._lock:
                 if self._discarded:
@@ -248,7 +313,8 @@ class StagedOriginal:
     def commit_to(self, target: Path) -> None:
         """Wait for the write, then rename it to ``target`` (fsync of the file and its folder);
         raises what the write raised (``OutputUnavailable``)."""
-        self._thread.join()
+        if self._thread.ident is not None:  # started (a large original)
+            self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._staged is not None
@@ -262,7 +328,8 @@ class StagedOriginal:
             self._discarded = True
             staged = self._staged
         if staged is not None:
-            self._thread.join()
+            if self._thread.ident is not None:
+                self._thread.join()
             staged.discard()
 
 

@@ -241,24 +241,31 @@ class Ledger:
 
     def record(self, report: FileReport) -> None:
         """Append ``report``; raises :class:`DuplicateReportId` if its id is already recorded."""
-        report_json = canonical_json(report)
-        columns = row_columns(report)
+        self.record_all([report])
+
+    def record_all(self, reports: list[FileReport]) -> None:
+        """Append ``reports`` in order, in one transaction (one sync to disk for a whole batch: the
+        daemon commits bursts of small files together); all or none are recorded."""
         with self._transaction() as db:
             last = db.execute(
                 "SELECT seq, row_hash FROM reports ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-            row = {
-                **columns, "seq": seq, "report_json": report_json, "prev_hash": prev_hash,
-                "row_hash": chain_hash(prev_hash, report_json),
-            }
-            try:
-                db.execute(f"INSERT INTO reports ({', '.join(row)})"
-                           f" VALUES ({', '.join(':' + name for name in row)})", row)
-            except sqlite3.IntegrityError:
-                if db.execute("SELECT 1 FROM reports WHERE id = ?", (report.id,)).fetchone():
-                    raise DuplicateReportId(f"report {report.id} is already recorded") from None
-                raise
+            seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+            for report in reports:
+                report_json = canonical_json(report)
+                seq += 1
+                row = {
+                    **row_columns(report), "seq": seq, "report_json": report_json, "prev_hash": prev_hash,
+                    "row_hash": chain_hash(prev_hash, report_json),
+                }
+                prev_hash = row["row_hash"]
+                try:
+                    db.execute(f"INSERT INTO reports ({', '.join(row)})"
+                               f" VALUES ({', '.join(':' + name for name in row)})", row)
+                except sqlite3.IntegrityError:
+                    if db.execute("SELECT 1 FROM reports WHERE id = ?", (report.id,)).fetchone():
+                        raise DuplicateReportId(f"report {report.id} is already recorded") from None
+                    raise
 
     def record_retention(self, record: RetentionRecord) -> None:
         """Say what retention did to a report's original; replaces an earlier record for it."""

@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 from exchanged import __version__
 from exchanged.config import Settings, load_settings
 from exchanged.errors import ExchangedError, TransientError, UsageError
-from exchanged.output import Progress, print_reports
+from exchanged.output import Progress, print_reports, print_status
 from exchanged.report import FileReport, Status
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -104,6 +105,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if status not in {s.value for s in Status}:
             raise UsageError(f"--status {status!r}: one of {', '.join(s.value for s in Status)}")
     since = _since(args.since)
+    if args.verify:
+        return _verify(settings, as_json=args.json)
     if not settings.ledger_path.exists():
         reports: list[FileReport] = []
     else:
@@ -114,6 +117,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
             ledger.close()
     print_reports(reports, as_json=args.json, issues=False)
     return EXIT_OK
+
+
+def _verify(settings: Settings, *, as_json: bool) -> int:
+    """``audit --verify``: re-hash the chain and the archive; exit 1 when anything was altered or removed."""
+    from exchanged.audit import Ledger
+    from exchanged.verify import verify
+
+    if not settings.ledger_path.exists():
+        raise UsageError(f"no ledger at {settings.ledger_path}: nothing was processed here yet")
+    with Ledger(settings.ledger_path) as ledger:
+        result = verify(ledger, settings.folder("archive"))
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        for finding in result.findings:
+            where = " ".join(str(x) for x in (finding.id, finding.path) if x)
+            print(f"{finding.code:20} {where}: {finding.message}")
+        verdict = "intact" if result.ok else f"{len(result.findings)} finding(s)"
+        print(f"{verdict}: {result.rows_checked} rows, {result.files_checked} files, {result.bytes_hashed} bytes hashed")
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -142,6 +165,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from exchanged.exchange.daemon import Daemon
+    from exchanged.exchange.log import EventLog
+
+    daemon = Daemon(_settings(args), log=EventLog(args.log_format))
+    handlers = {sig: signal.signal(sig, lambda *_: daemon.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        reports = daemon.run(once=args.once)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    if not args.once:
+        return EXIT_OK
+    print_reports(reports, as_json=args.json)
+    if daemon.left_claimed:
+        print(f"exchanged: {len(daemon.left_claimed)} file(s) left claimed after transient faults "
+              f"(see exchanged status); the next run retries them", file=sys.stderr)
+        return EXIT_FAILED
+    return _exit_for(reports)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from exchanged.exchange.claim import owner_alive
+    from exchanged.exchange.status import read_status
+
+    settings = _settings(args)
+    status = read_status(settings.status_path) or {"state": "never started"}
+    owner = status.get("owner")
+    status["running"] = bool(owner) and owner_alive(settings.folder("work"), str(owner))
+    claimed = settings.claimed_dir
+    status["claimed"] = len(list(claimed.glob("*.claim.json"))) if claimed.is_dir() else 0
+    print_status(status, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from exchanged.lifecycle import Workspace, handle
+    from exchanged.pipeline import Source
+    from exchanged.retention import read_original
+
+    workspace = Workspace.open(_settings(args))
+    try:
+        original = workspace.ledger.get(args.id)
+        if original is None:
+            raise UsageError(f"no report with id {args.id!r} (see exchanged audit)")
+        data = read_original(workspace.ledger, workspace.archive.root, original.id)
+        report = handle(Source.from_bytes(data, original.file), workspace, replay=True)
+    finally:
+        workspace.close()
+    print_reports([report], as_json=args.json)
+    return _exit_for([report])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exchanged", description="File exchange between an ERP and an online shop.")
     parser.add_argument("--version", action="version", version=f"exchanged {__version__}")
@@ -164,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="WHEN", help="received at or after (ISO date or timestamp)")
     p.add_argument("--status", metavar="S[,S]", help="only these statuses")
     p.add_argument("--file", metavar="PATTERN", help="file name glob or part of it")
+    p.add_argument("--verify", action="store_true", help="re-hash the ledger's chain and the archive; name what was altered or removed")
+    p = command("run", cmd_run, "the daemon: watch the inbox and process files until SIGTERM/SIGINT")
+    p.add_argument("--once", action="store_true", help="process everything ready now, then exit (for cron)")
+    p.add_argument("--log-format", choices=("text", "json"), default="text", help="one log line per file on stderr")
+    command("status", cmd_status, "what the daemon is doing: queue, in flight, retrying, last outcomes, errors")
+    p = command("replay", cmd_replay, "put an archived file through the pipeline again")
+    p.add_argument("id", metavar="ID", help="report id (or a unique prefix), as exchanged audit lists it")
     command("demo", cmd_demo, "put sample ERP exports into the inbox, process them, show what came out")
     p = command("schema", cmd_schema, "print the JSON Schema of a record, the config, a mapping or the file report", json_flag=False)
     from exchanged.schemas import SCHEMA_NAMES

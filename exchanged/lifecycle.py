@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping as MappingType
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exchanged.archive import Archive, StagedOriginal
@@ -23,11 +23,10 @@ from exchanged.pipeline import (
     Source,
     evaluate,
     iso,
-    new_report_id,
     no_progress,
     utc_now,
 )
-from exchanged.publish import SourceRef, publish
+from exchanged.publish import SourceRef, publish_batch
 from exchanged.report import FileReport, Issue, Status
 
 
@@ -50,6 +49,7 @@ class Workspace:
         return cls(settings, mappings, Archive(settings.folder("archive")), Ledger(settings.ledger_path))
 
     def close(self) -> None:
+        self.archive.close()
         self.ledger.close()
 
     def relative(self, path: Path) -> str:
@@ -60,63 +60,122 @@ class Workspace:
             return str(path)
 
 
-def _duplicate(source: Source, earlier: FileReport) -> FileReport:
+def _duplicate(source: Source, earlier: FileReport | str) -> FileReport:
+    """The report of ``source`` whose content was processed before (``earlier``: that report, or the
+    id of an input earlier in the same batch)."""
+    earlier_id = earlier if isinstance(earlier, str) else earlier.id
+    where = "" if isinstance(earlier, str) else f" ({earlier.file})"
     return FileReport(
-        id=new_report_id(source.received_at), file=source.display_name, sha256=source.sha256,
-        size=len(source.data), status=Status.DUPLICATE, format=earlier.format, mapping=earlier.mapping,
-        entity=earlier.entity, received_at=iso(source.received_at),
+        id=source.id, file=source.display_name, sha256=source.sha256,
+        size=len(source.data), status=Status.DUPLICATE,
+        format=None if isinstance(earlier, str) else earlier.format,
+        mapping=None if isinstance(earlier, str) else earlier.mapping,
+        entity=None if isinstance(earlier, str) else earlier.entity, received_at=iso(source.received_at),
         issues=[Issue(code="duplicate-content", severity="warning",
-                      message=f"the same content was processed before as {earlier.id} ({earlier.file}); nothing published",
-                      value=earlier.id)],
+                      message=f"the same content was processed before as {earlier_id}{where}; nothing published",
+                      value=earlier_id)],
     )
 
 
-def handle(source: Source, workspace: Workspace, progress: PhaseHook = no_progress) -> FileReport:
-    """Take ``source`` to its final state and return its report (already in the ledger)."""
+@dataclass
+class Pending:
+    """An input evaluated and waiting for ``commit``: its original is being archived meanwhile."""
+
+    source: Source
+    evaluation: Evaluation
+    original: StagedOriginal | Path  # a Path: too large to hold, copied from there when archived
+    started: float = field(default_factory=time.perf_counter)
+    replay: bool = False  # `exchanged replay`: the content was seen before, on purpose
+
+    def discard(self) -> None:
+        if isinstance(self.original, StagedOriginal):
+            self.original.discard()
+
+
+def prepare(source: Source, workspace: Workspace, progress: PhaseHook = no_progress, *, replay: bool = False) -> Pending:
+    """Evaluate ``source`` (writes nothing but the archive's staged copy); ``commit`` finishes it."""
     started = time.perf_counter()
     preload_renderer()
     # Every input is archived, whatever its outcome: its copy is written while it is evaluated.
     original = workspace.archive.stage(source.data)
     try:
-        return _handle(source, workspace, progress, original, started)
+        evaluation = evaluate(source, workspace.mappings, workspace.settings, progress)
+    except BaseException:
+        original.discard()
+        raise
+    return Pending(source, evaluation, original, started, replay)
+
+
+def handle(source: Source, workspace: Workspace, progress: PhaseHook = no_progress, *, replay: bool = False) -> FileReport:
+    """Take ``source`` to its final state and return its report (already in the ledger)."""
+    pending = prepare(source, workspace, progress, replay=replay)
+    try:
+        return commit([pending], workspace, progress)[0]
     finally:
-        original.discard()  # nothing left once stored; a failure before that leaves no temp file
+        pending.discard()  # nothing left once stored; a failure before that leaves no temp file
 
 
-def _handle(source: Source, workspace: Workspace, progress: PhaseHook, original: StagedOriginal,
-            started: float) -> FileReport:
-    # Evaluating first lets a large file be hashed while it is parsed; only a duplicate wastes it.
-    evaluation = evaluate(source, workspace.mappings, workspace.settings, progress)
-    earlier = workspace.ledger.find_published(source.sha256)
-    if earlier is not None:
-        report = _duplicate(source, earlier)
-    else:
-        report = evaluation.report
+def commit(batch: list[Pending], workspace: Workspace, progress: PhaseHook = no_progress) -> list[FileReport]:
+    """Publish, archive and record ``batch`` (in arrival order); one report per input.
+
+    The inputs that publish do so in one ``publish_batch``: each keeps its own change file and
+    audit row, but each entity's state is rewritten once. Raises TransientError (nothing recorded,
+    the batch can be committed again: publishing is idempotent by the inputs' hashes).
+    An input already in the ledger (a claim finished just before a crash) keeps its recorded report.
+    """
+    reports: list[FileReport | None] = []
+    publishing: list[tuple[Pending, FileReport]] = []
+    seen: dict[str, str] = {}
+    for item in batch:
+        source = item.source
+        recorded = workspace.ledger.get(source.id) if source.report_id is not None else None
+        if recorded is not None and recorded.id == source.id:
+            reports.append(recorded)
+            continue
+        earlier = None if item.replay else (seen.get(source.sha256) or workspace.ledger.find_published(source.sha256))
+        if earlier is not None:
+            reports.append(_duplicate(source, earlier))
+            continue
+        report = item.evaluation.report
+        reports.append(report)
         if report.status in (Status.ACCEPTED, Status.PARTIAL):
-            progress("publishing")
-            _publish(evaluation, source, workspace)
+            seen[source.sha256] = source.id
+            publishing.append((item, report))
+    if publishing:
+        progress("publishing")
+        _publish(publishing, workspace)
     progress("archiving")
+    unrecorded = [(item, report) for item, report in zip(batch, reports)
+                  if report is not None and workspace.ledger.get(report.id) is None]
+    for item, report in unrecorded:
+        _archive(item, report, workspace)
+    workspace.ledger.record_all([report for _, report in unrecorded])  # the rows last, one transaction
+    return [r for r in reports if r is not None]
+
+
+def _archive(item: Pending, report: FileReport, workspace: Workspace) -> None:
+    """Archive (or quarantine) the original; the ledger row comes after."""
+    source = item.source
     rejected = report.status is Status.REJECTED
     target = workspace.archive.path_for(report_id=report.id, name=source.file_name, received_at=source.received_at, quarantine=rejected)
     report.archive = workspace.relative(target)
     report.finished_at = iso(utc_now())
-    report.duration_ms = round((time.perf_counter() - started) * 1000)
+    report.duration_ms = round((time.perf_counter() - item.started) * 1000)
     if rejected:  # the report beside the quarantined file is the complete one
-        workspace.archive.quarantine(original, report=report, name=source.file_name, received_at=source.received_at)
+        workspace.archive.quarantine(item.original, report=report, name=source.file_name, received_at=source.received_at)
     else:
-        workspace.archive.store(original, report_id=report.id, name=source.file_name, received_at=source.received_at)
-    workspace.ledger.record(report)
-    return report
+        workspace.archive.store(item.original, report_id=report.id, name=source.file_name, received_at=source.received_at)
 
 
-def _publish(evaluation: Evaluation, source: Source, workspace: Workspace) -> None:
-    report = evaluation.report
-    results = publish(
-        workspace.settings.shop_dir, evaluation.updates,
-        SourceRef(id=report.id, file=source.display_name, sha256=source.sha256),
-        display_root=workspace.settings.base_dir,
-    )
-    outputs: list[str] = []
-    for result in results:
-        outputs.extend(result.outputs)
-    report.outputs = outputs
+def _publish(items: list[tuple[Pending, FileReport]], workspace: Workspace) -> None:
+    inputs = [(item.evaluation.updates, SourceRef(id=report.id, file=item.source.display_name, sha256=item.source.sha256,
+                                                   document_date=item.evaluation.document_date))
+              for item, report in items]
+    results = publish_batch(workspace.settings.shop_dir, inputs, display_root=workspace.settings.base_dir)
+    for (_, report), entity_results in zip(items, results):
+        report.outputs = [path for result in entity_results for path in result.outputs]
+        if entity_results and all(getattr(result, "stale", False) for result in entity_results):
+            report.status = Status.STALE
+            report.issues.append(Issue(code="stale-snapshot", severity="warning",
+                                       message="a full snapshot older than the data already published; nothing changed"))
+

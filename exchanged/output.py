@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from exchanged.report import FileReport
 
@@ -79,3 +79,33 @@ class Progress:
         if self.enabled:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+
+def print_status(status: dict[str, Any], *, as_json: bool, out: TextIO | None = None) -> None:
+    """``exchanged status``: the daemon's last status, and whether it still runs."""
+    out = out or sys.stdout
+    if as_json:
+        json.dump(status, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if status.get("running"):
+        out.write(f"running (pid {status.get('pid')}, since {status.get('started_at')})\n")
+    else:
+        out.write(f"not running (last state: {status.get('state')}, updated {status.get('updated_at', '-')})\n")
+    out.write(f"waiting in the inbox: {status.get('waiting', 0)}   claimed: {status.get('claimed', 0)}\n")
+    for title, key in (("in flight", "in_flight"), ("retrying", "retrying")):
+        items = status.get(key) or []
+        out.write(f"{title}: {len(items)}\n")
+        for item in items:
+            extra = f"  attempt {item['attempts']}, next {item['next_retry_at']}: {item['error']}" if key == "retrying" else ""
+            out.write(f"  {item.get('file')}{extra}\n")
+    counts = status.get("counts") or {}
+    if counts:
+        out.write("outcomes since start: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "\n")
+    for item in status.get("last") or []:
+        out.write(f"  {item.get('finished_at')}  {item.get('status'):9} {item.get('file')}  ({item.get('id')})\n")
+    errors = status.get("errors") or []
+    if errors:
+        out.write(f"recent errors: {len(errors)}\n")
+        for item in errors[-5:]:
+            out.write(f"  {item.get('at')}  {item.get('file')}: {item.get('error')}\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from collections.abc import Mapping as MappingType
@@ -24,7 +25,7 @@ from exchanged.formats import detect_format, read_for_mapping
 from exchanged.mapping import Mapping, apply_mapping, route_file
 from exchanged.publish import EntityUpdate
 from exchanged.records import ENTITIES
-from exchanged.report import FileReport, Issue, IssueCollector, Status
+from exchanged.report import FileReport, Issue, IssueCollector, Location, Status
 
 
 def utc_now() -> dt.datetime:
@@ -59,15 +60,25 @@ class Source:
     file_name: str               # the base name, used for routing by glob
     received_at: dt.datetime
     digest: Future[str] | str = field(repr=False)
+    report_id: str | None = None  # chosen when the daemon claimed the file (a replay after a crash keeps it)
 
     @property
     def sha256(self) -> str:
         return self.digest if isinstance(self.digest, str) else self.digest.result()
 
     @classmethod
-    def from_bytes(cls, data: bytes, display_name: str, received_at: dt.datetime | None = None) -> Source:
+    def from_bytes(cls, data: bytes, display_name: str, received_at: dt.datetime | None = None,
+                   report_id: str | None = None) -> Source:
         digest = _HASHER.submit(_sha256, data) if len(data) >= _HASH_IN_BACKGROUND else _sha256(data)
-        return cls(data, display_name, Path(display_name).name, received_at or utc_now(), digest)
+        return cls(data, display_name, Path(display_name).name, received_at or utc_now(), digest, report_id)
+
+    @property
+    def id(self) -> str:
+        """The report id: the claim's, else a new one (once per source)."""
+        if self.report_id is None:
+            object.__setattr__(self, "report_id", new_report_id(self.received_at))
+        assert self.report_id is not None
+        return self.report_id
 
 
 @dataclass
@@ -77,11 +88,12 @@ class Evaluation:
     report: FileReport
     updates: list[EntityUpdate] = field(default_factory=list)
     mapping: Mapping | None = None
+    document_date: str | None = None  # the input's own date (ISO), when its format or mapping gives one
 
 
 def _draft(source: Source) -> FileReport:
     return FileReport(
-        id=new_report_id(source.received_at), file=source.display_name, sha256="",  # set at the end
+        id=source.id, file=source.display_name, sha256="",  # set at the end
         size=len(source.data), status=Status.REJECTED, received_at=iso(source.received_at),
     )
 
@@ -173,7 +185,28 @@ def _conclude(
         )
         for valid, mode in results
     ]
-    return Evaluation(report, updates, mapping)
+    return Evaluation(report, updates, mapping, document_date(mapping, report))
+
+
+def document_date(mapping: Mapping, report: FileReport) -> str | None:
+    """The input's own date (ISO) as its mapping finds it in the file name; None when the mapping
+    does not say where it is, or (with a warning) when this name does not carry one."""
+    spec = mapping.document_date
+    if spec is None:
+        return None
+    name = Path(report.file).name
+    found = re.search(spec.filename, name)
+    try:
+        if found is None:
+            raise ValueError(f"{spec.filename!r} does not match")
+        moment = dt.datetime.strptime(found.group(1), spec.format)
+    except ValueError as exc:
+        report.issues.append(Issue(code="document-date-unreadable", severity="warning", location=Location(field="file name"),
+                                   message=f"no document date in the file name {name!r} ({exc}); it cannot be judged stale",
+                                   value=name))
+        return None
+    timed = any(code in spec.format for code in ("%H", "%I", "%M", "%S"))
+    return moment.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z") if timed else moment.date().isoformat()
 
 
 __all__ = ["Evaluation", "PhaseHook", "no_progress", "Source", "evaluate", "iso", "new_report_id", "utc_now"]

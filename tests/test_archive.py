@@ -258,3 +258,28 @@ def test_path_for_display_is_relative_to_the_base_folder(tmp_path: Path) -> None
     assert archive.path_for_display(path) == "archive/2026/11/27/r14__a.csv"
     assert archive.path_for(report_id="r14", name="a.csv", received_at=RECEIVED) == path
     assert archive.ledger_path == archive.root / "ledger.sqlite3"
+
+
+def test_staging_areas_of_dead_processes_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    """A process killed while it archived leaves its staging area; the next one to stage removes it
+    (its lock is free) but never touches the area of a process that still runs (its lock is held)."""
+    import fcntl
+
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    for token in ("dead", "alive"):
+        (staging / token).mkdir()
+        (staging / token / "original.x.tmp").write_bytes(b"half an original")
+        (staging / f"{token}.lock").touch()
+    held = os.open(staging / "alive.lock", os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        archive = Archive(tmp_path)
+        staged = archive.stage(b"new original")
+        staged.discard()
+        assert not (staging / "dead").exists() and not (staging / "dead.lock").exists()
+        assert (staging / "alive" / "original.x.tmp").read_bytes() == b"half an original"
+        archive.close()
+        assert sorted(p.name for p in staging.iterdir()) == ["alive", "alive.lock"]  # its own area gone too
+    finally:
+        os.close(held)

@@ -97,6 +97,18 @@ def test_ids_are_unique_and_rows_are_never_replaced(ledger: Ledger) -> None:
     assert ids(ledger.query()) == ["r1", "r2"]
 
 
+def test_a_batch_is_recorded_in_order_in_one_chain_or_not_at_all(ledger: Ledger) -> None:
+    ledger.record(make("r1"))
+    ledger.record_all([make("r2"), make("r3"), make("r4")])
+    assert ids(ledger.query()) == ["r1", "r2", "r3", "r4"]
+    assert ledger.verify_chain() is None
+    with pytest.raises(DuplicateReportId, match="r3"):
+        ledger.record_all([make("r5"), make("r3")])  # one bad row: the batch is rolled back whole
+    assert ids(ledger.query()) == ["r1", "r2", "r3", "r4"]
+    ledger.record_all([make("r5")])
+    assert ledger.verify_chain() is None
+
+
 def test_get_accepts_a_unique_prefix(ledger: Ledger) -> None:
     for report_id in ("a1b2c3", "a1b2ff", "abc", "abcd", "b000"):
         ledger.record(make(report_id))

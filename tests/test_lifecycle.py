@@ -78,8 +78,9 @@ def test_a_rejected_file_can_come_back_once_fixed(workspace: Workspace) -> None:
 
 def _archive_files(workspace: Workspace) -> list[str]:
     root = workspace.archive.root
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                  if p.is_file() and not p.name.startswith("ledger.sqlite3"))  # the ledger and its WAL files
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")  # not the ledger (and its WAL
+                  if p.is_file() and not p.name.startswith("ledger.sqlite3")  # files), nor this process's
+                  and ".staging" not in p.relative_to(root).parts)              # staging area (its lock)
 
 
 def test_every_outcome_leaves_its_original_archived_and_no_temp_file(workspace: Workspace) -> None:
@@ -101,8 +102,42 @@ def test_a_publish_fault_leaves_the_archive_untouched(workspace: Workspace, monk
     def refuse(*args: object, **kwargs: object) -> None:
         raise OutputUnavailable("outbox/shop: permission denied")
 
-    monkeypatch.setattr(lifecycle, "publish", refuse)
+    monkeypatch.setattr(lifecycle, "publish_batch", refuse)
     with pytest.raises(OutputUnavailable):
         process(workspace, "p1.csv", HEADER + "A,,Hammer\n")
     assert _archive_files(workspace) == []
     assert workspace.ledger.query() == []
+
+
+STALE_MAPPING = """name = "acme-articles"
+mode = "full"
+[match]
+filename = "ARTIKEL_*.csv"
+columns = ["sku", "name"]
+priority = 10
+[document_date]
+filename = 'ARTIKEL_(\\d{8})'
+[entity.product]
+sku = "sku"
+name = "name"
+"""
+
+
+def test_an_older_full_snapshot_arriving_late_is_stale_and_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "acme.toml").write_text(STALE_MAPPING)
+    ws = Workspace.open(load_settings(environ={}, overrides={"base_dir": tmp_path}))
+    try:
+        today = process(ws, "ARTIKEL_20261127.csv", "sku,name\nA,Hammer XL\n")
+        late = process(ws, "ARTIKEL_20261126.csv", "sku,name\nA,Hammer\nB,Zange\n")
+        again = process(ws, "ARTIKEL_20261127.csv", "sku,name\nA,Hammer XXL\n")  # same day: applies
+        undated = process(ws, "ARTIKEL_latest.csv", "sku,name\nA,Hammer 4\n")
+    finally:
+        ws.close()
+    assert today.status is Status.ACCEPTED
+    assert late.status is Status.STALE and [i.code for i in late.issues] == ["stale-snapshot"]
+    assert late.outputs == []
+    assert again.status is Status.ACCEPTED
+    assert undated.status is Status.ACCEPTED and [i.code for i in undated.issues] == ["document-date-unreadable"]
+    assert state(ws) == {"A": {**state(ws)["A"], "name": "Hammer 4"}} and len(state(ws)) == 1
+    assert Path(tmp_path, late.archive).read_text() == "sku,name\nA,Hammer\nB,Zange\n"  # archived, not quarantined

@@ -9,6 +9,7 @@ row and field. No pydantic call per row: the kinds are the same rules pydantic a
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -26,7 +27,8 @@ from exchanged.report import Issue, IssueCollector, Location
 
 OP_UPSERT = "upsert"
 OP_DELETE = "delete"
-_THREADS = 4  # field checks run at once; more buys nothing on the 2 to 4 cores this runs on
+_THREADS = 4                  # field checks run at once; more buys nothing on the 2 to 4 cores this runs on
+_PARALLEL_MIN_ROWS = 1 << 15  # shorter batches are checked on the caller's thread
 
 
 class Batch(Protocol):
@@ -120,26 +122,36 @@ def _struct(model: Any, prefix: str, columns: dict[str, pa.Array], length: int, 
 
 
 def _check_fields(model: Any, columns: dict[str, pa.Array], length: int) -> tuple[dict[str, pa.Array], list[_Failure]]:
-    """Every field of ``model`` checked, the flat ones side by side on a few threads (Arrow's kernels
-    and numpy release the GIL); typed values and failures come out in model field order, whatever
-    order the threads finish in, so the issue list is the same on every run."""
+    """Every field of ``model`` checked; for a long batch the flat ones side by side on a few threads
+    (Arrow's kernels and numpy release the GIL). Typed values and failures come out in model field
+    order, whatever order the threads finish in, so the issue list is the same on every run."""
     nested = nested_models(model)
     leaves = flat_fields(model)
     plain = [name for name in model.model_fields if name not in nested and name != ATTRIBUTES]
-    with ThreadPoolExecutor(max_workers=min(_THREADS, max(1, len(plain)))) as pool:
-        checks = {name: pool.submit(_check_leaf, leaves[name], columns.get(name, _null_column(length)))
-                  for name in plain}
-        typed: dict[str, pa.Array] = {}
-        failures: list[_Failure] = []
-        for name in model.model_fields:
-            if name in nested:
-                typed[name] = _struct(nested[name], name, columns, length, failures)
-            elif name == ATTRIBUTES:
-                typed[name] = _attributes(columns, length, failures)
-            else:
-                typed[name], failed = checks[name].result()
-                failures.extend(failed)
+
+    def check(name: str) -> tuple[pa.Array, list[_Failure]]:
+        return _check_leaf(leaves[name], columns.get(name, _null_column(length)))
+
+    # A short batch (the daemon's usual small file) is checked on the caller's thread: handing
+    # a field to another thread costs more than checking a few hundred values.
+    checks = {name: _pool().submit(check, name) for name in plain} if length >= _PARALLEL_MIN_ROWS else {}
+    typed: dict[str, pa.Array] = {}
+    failures: list[_Failure] = []
+    for name in model.model_fields:
+        if name in nested:
+            typed[name] = _struct(nested[name], name, columns, length, failures)
+        elif name == ATTRIBUTES:
+            typed[name] = _attributes(columns, length, failures)
+        else:
+            typed[name], failed = checks[name].result() if checks else check(name)
+            failures.extend(failed)
     return typed, failures
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """The threads long batches are checked on, shared by every caller (the daemon's workers too)."""
+    return ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="validate")
 
 
 def _combine(masks: list[pa.Array], length: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -239,6 +240,25 @@ class CsvSpec(_Strict):
         )
 
 
+class DocumentDateSpec(_Strict):
+    """Where an input carries its own date, so an older full snapshot arriving late is ``stale``
+    instead of overwriting newer data (DESIGN §5 promise 5)."""
+
+    filename: str = Field(description="regular expression searched in the file name; its first group is the date, e.g. ARTIKEL_(\\d{8})")
+    format: str = Field("%Y%m%d", description="strptime format of that group; with %H (and %M, %S) it is a timestamp")
+
+    @field_validator("filename")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if compiled.groups < 1:
+            raise ValueError("needs one group, (...), around the date")
+        return value
+
+
 class Mapping(_Strict):
     """One mapping file. ``name`` defaults to the file's stem; user mappings override built-in ones."""
 
@@ -256,6 +276,7 @@ class Mapping(_Strict):
     csv: CsvSpec = Field(default_factory=CsvSpec)
     entity: dict[str, dict[str, FieldSpec]] = Field(description="entity -> record field path -> how to read it")
     op: FieldSpec | None = Field(None, description="delta/auto: where upsert/delete comes from")
+    document_date: DocumentDateSpec | None = Field(None, description="where the input's own date is (for stale snapshots)")
     source_path: SkipJsonSchema[Path | None] = Field(None, exclude=True)
     builtin: SkipJsonSchema[bool] = Field(False, exclude=True)
 

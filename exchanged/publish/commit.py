@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -65,6 +65,9 @@ def skipped(update: EntityUpdate, source: SourceRef, entry: dict[str, Any] | Non
     return None
 
 
+_SYNCING = 8  # change files written (and fsynced) at once
+
+
 def commit(shop_dir: Path, writes: list[EntityWrite], manifest: dict[str, Any], replay: Replay,
            inputs: list[InputRecord], *, now: str) -> None:
     """Write ``writes`` (see the module docstring); ``manifest`` is updated in place."""
@@ -81,13 +84,7 @@ def commit(shop_dir: Path, writes: list[EntityWrite], manifest: dict[str, Any], 
     if rewrites or any(w.changes for w in writes):  # 1. the intent
         on_disk = Marker((pending or frozenset()) | rewrites, PublishRecord(now, rewrites, tuple(inputs)))
         write_marker(shop_dir, on_disk)
-    for w in writes:  # 2. change files
-        for seq, change in w.changes:
-            folder = shop_dir / "changes" / w.entity
-            with output_context(folder):
-                folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(folder / change_file_name(seq),
-                         change if isinstance(change, StagedFile) else _parts_writer(change))
+    _write_changes(shop_dir, writes)  # 2. change files
     replaced: list[int] = []
     try:
         for w in writes:  # 3. state files
@@ -117,6 +114,29 @@ def commit(shop_dir: Path, writes: list[EntityWrite], manifest: dict[str, Any], 
                    PublishRecord(now, rewrites, tuple(inputs)) if unlisted else None)
     if after != on_disk:
         write_marker(shop_dir, after)
+
+
+def _write_changes(shop_dir: Path, writes: list[EntityWrite]) -> None:
+    """Every change file of the publish. A batch's many small files are written side by side:
+    their fsyncs then share the journal's commits (one fsync costs 1-5 ms here; 200 in a row cost
+    a second, 200 at once a fraction of it). Their order on disk does not matter: the manifest,
+    written after all of them, is what makes them part of the feed."""
+    jobs = []
+    for w in writes:
+        folder = shop_dir / "changes" / w.entity
+        if w.changes:
+            with output_context(folder):
+                folder.mkdir(parents=True, exist_ok=True)
+        for seq, change in w.changes:
+            jobs.append((folder / change_file_name(seq),
+                         change if isinstance(change, StagedFile) else _parts_writer(change)))
+    if len(jobs) <= 2:
+        for path, payload in jobs:
+            write_atomic(path, payload)
+        return
+    with ThreadPoolExecutor(max_workers=_SYNCING, thread_name_prefix="publish-changes") as pool:
+        for future in [pool.submit(write_atomic, path, payload) for path, payload in jobs]:
+            future.result()  # the first failure is raised; the others finish or fail on their own
 
 
 def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:

@@ -133,6 +133,10 @@ def test_field_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str
          'as_of = { column = "T", timezone = "Europe/Berlinn" }\n',
          "line 7: entity.stock.as_of.timezone: unknown time zone 'Europe/Berlinn'"),
         ('builtin = true\n' + GOOD, "line 1: builtin: builtin is set by the loader, not in the file"),
+        (GOOD + '[document_date]\nfilename = "ARTIKEL_\\\\d{8}"\n',
+         "line 9: document_date.filename: needs one group, (...), around the date"),
+        (GOOD + '[document_date]\nfilename = "ARTIKEL_(\\\\d{8}"\n',
+         "line 9: document_date.filename: not a regular expression: missing ), unterminated subpattern"),
     ],
 )
 def test_mapping_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str) -> None:

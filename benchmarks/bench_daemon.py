@@ -1,0 +1,146 @@
+"""Daemon benchmark: latency of one small file, and a burst of many, through a real ``exchanged run``.
+
+    python benchmarks/bench_daemon.py [--latency 100] [--burst 1000] [--workers 2]
+
+Latency: a small stock delta is written beside the inbox and renamed into it (as a careful ERP
+does); the clock runs from the rename to the moment its change file exists in
+``outbox/shop/changes/stock/``. One file at a time, so each measures the whole path: inotify event,
+readiness, claim, evaluate, publish, archive, ledger. Targets (issue 3): p50 <= 100 ms, p95 <= 300 ms.
+
+Burst: ``--burst`` small stock deltas renamed into the inbox as fast as possible; the clock runs
+from the first rename until every file has its ledger row. Target: 1,000 files final in <= 10 s.
+
+For scale, the same run measures pyarrow alone reading one such file and writing it as Parquet
+(the per-file floor of any pipeline) and reports the latency as a ratio to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+STOCK = "sku,warehouse,quantity,op\n"
+
+
+def _start(base: Path, workers: int) -> subprocess.Popen[bytes]:
+    (base / "exchanged.toml").write_text(f"workers = {workers}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGED_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    daemon = subprocess.Popen([sys.executable, "-m", "exchanged", "--config", str(base / "exchanged.toml"), "run"],
+                              cwd=base, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    status = base / "work" / "status.json"
+    deadline = time.monotonic() + 30
+    while not status.exists():  # written once the daemon watches
+        if time.monotonic() > deadline or daemon.poll() is not None:
+            raise SystemExit("the daemon did not start")
+        time.sleep(0.01)
+    time.sleep(0.3)
+    return daemon
+
+
+def _rename_in(base: Path, name: str, text: str) -> float:
+    staging = base / "staging" / name
+    staging.write_text(text)
+    started = time.perf_counter()
+    os.rename(staging, base / "inbox" / name)
+    return started
+
+
+def _recorded(base: Path) -> int:
+    path = base / "archive" / "ledger.sqlite3"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+        return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+
+
+def latency(count: int, workers: int) -> list[float]:
+    with tempfile.TemporaryDirectory(prefix="exchanged-latency-") as tmp:
+        base = Path(tmp)
+        (base / "inbox").mkdir()
+        (base / "staging").mkdir()
+        daemon = _start(base, workers)
+        changes = base / "outbox" / "shop" / "changes" / "stock"
+        times = []
+        try:
+            for i in range(1, count + 1):
+                started = _rename_in(base, f"s{i:05d}.csv", STOCK + f"K{i},main,{i},\n")
+                target = changes / f"{i:010d}.jsonl"
+                deadline = started + 10
+                while not target.exists():
+                    if time.perf_counter() > deadline:
+                        raise SystemExit(f"file {i}: no change file after 10 s")
+                    time.sleep(0.0005)
+                times.append(time.perf_counter() - started)
+                time.sleep(0.02)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=60)
+        return times
+
+
+def burst(count: int, workers: int) -> float:
+    with tempfile.TemporaryDirectory(prefix="exchanged-burst-") as tmp:
+        base = Path(tmp)
+        (base / "inbox").mkdir()
+        (base / "staging").mkdir()
+        for i in range(count):
+            (base / "staging" / f"b{i:05d}.csv").write_text(STOCK + f"K{i},main,{i},\n")
+        daemon = _start(base, workers)
+        try:
+            started = time.perf_counter()
+            for i in range(count):
+                os.rename(base / "staging" / f"b{i:05d}.csv", base / "inbox" / f"b{i:05d}.csv")
+            deadline = started + 120
+            while _recorded(base) < count:
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"only {_recorded(base)} of {count} files final after 120 s")
+                time.sleep(0.02)
+            return time.perf_counter() - started
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=60)
+
+
+def floor_per_file() -> float:
+    """pyarrow alone: read one small stock CSV and write it as Parquet (best of 50)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "s.csv"
+        csv.write_text(STOCK + "K1,main,1,\n")
+        best = float("inf")
+        for _ in range(50):
+            started = time.perf_counter()
+            pq.write_table(pcsv.read_csv(csv), Path(tmp) / "s.parquet")
+            best = min(best, time.perf_counter() - started)
+        return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=int, default=100, help="files measured one at a time")
+    parser.add_argument("--burst", type=int, default=1000, help="files dropped at once")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    floor = floor_per_file()
+    times = sorted(latency(args.latency, args.workers))
+    p50, p95 = statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))]
+    print(f"baseline  pyarrow read_csv + write_parquet of one small file   {floor * 1000:7.1f} ms")
+    print(f"latency   rename into inbox -> change file ({len(times)} files)  p50 {p50 * 1000:6.1f} ms "
+          f"(target <= 100, {p50 / floor:.0f}x baseline)  p95 {p95 * 1000:6.1f} ms (target <= 300)  max {times[-1] * 1000:6.1f} ms")
+    seconds = burst(args.burst, args.workers)
+    print(f"burst     {args.burst} files renamed in -> all final          {seconds:6.2f} s (target <= 10 s)")
+
+
+if __name__ == "__main__":
+    main()
