@@ -148,14 +148,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from exchanged.demo import run_demo
-    from exchanged.lifecycle import Workspace
 
     settings = _settings(args)
-    workspace = Workspace.open(settings)
-    try:
-        reports = run_demo(workspace)
-    finally:
-        workspace.close()
+    reports = run_demo(settings)
     print_reports(reports, as_json=args.json)
     if not args.json:
         print(f"\nshop outputs in {settings.shop_dir}:")

@@ -7,10 +7,14 @@ price list with ``;`` and decimal commas, and a stock delta with an ``op`` colum
 
 from __future__ import annotations
 
+import io
+import os
+import time
 from pathlib import Path
 
-from exchanged.lifecycle import Workspace, handle
-from exchanged.pipeline import Source
+from exchanged.config import Settings
+from exchanged.exchange.daemon import Daemon
+from exchanged.exchange.log import EventLog
 from exchanged.report import FileReport
 
 SAMPLES: dict[str, bytes] = {
@@ -38,21 +42,29 @@ SAMPLES: dict[str, bytes] = {
 
 
 def write_samples(inbox: Path) -> list[Path]:
+    """Put the samples into ``inbox/demo/`` the way a careful ERP does: written under a temporary
+    name, then renamed into place (complete the moment they appear)."""
     folder = inbox / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, data in SAMPLES.items():
+    now = time.time()
+    for index, name in enumerate(SAMPLES):
         path = folder / name
-        path.write_bytes(data)
+        temp = folder / f".{name}.part"
+        temp.write_bytes(SAMPLES[name])
+        # One second apart, in this order: files are taken in arrival (mtime) order, and three
+        # files written within one clock tick would otherwise all look equally old.
+        moment = now - len(SAMPLES) + index
+        os.utime(temp, (moment, moment))
+        temp.rename(path)
         paths.append(path)
     return paths
 
 
-def run_demo(workspace: Workspace) -> list[FileReport]:
-    """Drop the samples into the inbox, process each one, and take it out of the inbox."""
-    reports = []
-    for path in write_samples(workspace.settings.folder("inbox")):
-        source = Source.from_bytes(path.read_bytes(), workspace.relative(path))
-        reports.append(handle(source, workspace))
-        path.unlink()  # archived by handle(); the inbox only holds what is still to do
-    return reports
+def run_demo(settings: Settings, log: EventLog | None = None) -> list[FileReport]:
+    """Drop the samples into the inbox and run the daemon once over it (``exchanged run --once``):
+    the samples, and whatever else was waiting, end up processed, archived and recorded."""
+    write_samples(settings.folder("inbox"))
+    # The samples were renamed into place: complete at once, no need to watch them settle.
+    daemon = Daemon(settings.model_copy(update={"settle_seconds": 0.0}), log=log or EventLog(stream=io.StringIO()))
+    return daemon.run(once=True)

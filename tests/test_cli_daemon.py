@@ -86,3 +86,16 @@ def test_run_with_a_bad_setting_is_one_line_exit_2(workdir: Path, capsys: pytest
     assert main(["run", "--once"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "workers" in err
+
+
+def test_run_logs_one_json_line_per_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _drop(workdir, "a.csv", STOCK)
+    _drop(workdir, "b.csv", "what,is,this\n1,2,3\n")
+    assert main(["run", "--once", "--log-format", "json"]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    files = {line["file"]: line for line in lines if line["event"] == "file"}
+    assert set(files) == {"inbox/a.csv", "inbox/b.csv"}
+    assert files["inbox/a.csv"]["status"] == "accepted" and files["inbox/a.csv"]["entity"] == "stock"
+    assert files["inbox/a.csv"]["records"] == 2 and isinstance(files["inbox/a.csv"]["duration_ms"], int)
+    assert files["inbox/b.csv"]["status"] == "rejected" and files["inbox/b.csv"]["issues"] == 1
+    assert [line["event"] for line in lines if line["event"] != "file"] == ["started", "stopped"]

@@ -172,12 +172,22 @@ class Watcher:
 
     def scan(self, folder: Path | None = None) -> int:
         """Report every file (and symbolic link) below ``folder`` (default: the whole inbox) with
-        ``on_seen(path, False)``; return how many. Linked folders are not entered."""
-        count = 0
+        ``on_seen(path, False)``; return how many. Linked folders are not entered.
+
+        Files are reported oldest first (by mtime, then path): what waited in the inbox while no
+        daemon ran is then processed in the order it arrived (DESIGN §5 promise 5), not in the
+        order the filesystem happens to list it."""
+        found = []
         for entry in self._walk(folder or self.inbox):
+            try:
+                found.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+            except OSError:
+                continue  # vanished between the listing and the look
+        count = 0
+        for _, path in sorted(found):
             if self._stopping.is_set():
                 break
-            self._report_seen(Path(entry.path), complete=False)
+            self._report_seen(Path(path), complete=False)
             count += 1
         return count
 

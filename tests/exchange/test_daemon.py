@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 from pathlib import Path
@@ -113,10 +114,17 @@ def test_an_unexpected_error_in_one_file_is_quarantined_as_internal_error(tmp_pa
     assert reports["inbox/fine.csv"].status is Status.ACCEPTED
 
 
-def test_a_full_disk_keeps_the_file_claimed_retries_and_never_quarantines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """ENOSPC at the write boundary (each write of a staged shop output) for a while, then space again."""
-    import errno
+@pytest.mark.parametrize(("fault", "message"), [
+    (errno.ENOSPC, "No space left on device"),      # a full filesystem
+    (errno.EROFS, "Read-only file system"),         # a read-only outbox
+    (errno.EACCES, "Permission denied"),            # an outbox the daemon may not write
+])
+def test_an_output_fault_keeps_the_file_claimed_retries_and_never_quarantines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: int, message: str) -> None:
+    """The fault at the write boundary (each write of a staged shop output) for a while, then gone.
 
+    Injected, because this runs as root in CI, where a read-only mode bit stops nothing, and a
+    mount of a tiny filesystem is not allowed."""
     from exchanged.atomic import StagedFile
     from exchanged.errors import output_context
 
@@ -129,7 +137,7 @@ def test_a_full_disk_keeps_the_file_claimed_retries_and_never_quarantines(tmp_pa
         def write(self: StagedFile, data) -> None:
             if full.is_set() and settings.shop_dir in self.path.parents:
                 with output_context(self.path):
-                    raise OSError(errno.ENOSPC, "No space left on device")
+                    raise OSError(fault, message)
             real(self, data)
         return write
 
@@ -138,7 +146,7 @@ def test_a_full_disk_keeps_the_file_claimed_retries_and_never_quarantines(tmp_pa
     daemon, thread = run_in_thread(settings)
     wait_for(lambda: daemon.status.snapshot()["retrying"])
     retrying = daemon.status.snapshot()["retrying"][0]
-    assert retrying["file"] == "inbox/a.csv" and "No space left" in retrying["error"]
+    assert retrying["file"] == "inbox/a.csv" and message in retrying["error"]
     assert len(list(settings.claimed_dir.glob("*.claim.json"))) == 1   # still claimed, not lost
     assert not (settings.folder("archive") / "quarantine").exists()    # and never quarantined
     full.clear()

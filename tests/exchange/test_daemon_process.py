@@ -106,6 +106,30 @@ def test_sigterm_finishes_the_work_in_hand_and_exits_0(tmp_path: Path) -> None:
     assert status["state"] == "stopped" and status["counts"] == {"accepted": 20}
 
 
+@pytest.mark.timeout(120)
+def test_a_writer_that_pauses_mid_file_never_has_its_half_file_read(tmp_path: Path) -> None:
+    """The ERP writes half its export straight into the inbox, stops for longer than a second
+    (less than settle_seconds), writes the rest and closes: only the whole file is processed."""
+    base = _workspace(tmp_path)
+    (base / "exchanged.toml").write_text(CONFIG.replace("settle_seconds = 0.3", "settle_seconds = 2.5"))
+    daemon = _start(base)
+    try:
+        time.sleep(1.0)  # watching
+        rows = [f"K{i:04d},main,{i},\n" for i in range(400)]
+        with open(base / "inbox" / "slow.csv", "w") as out:
+            out.write(STOCK + "".join(rows[:200]))
+            out.flush()
+            os.fsync(out.fileno())
+            time.sleep(1.8)  # the pause: no close event, size and mtime unchanged meanwhile
+            out.write("".join(rows[200:]))
+        _wait_rows(base, 1)
+    finally:
+        assert _stop(daemon) == 0
+    [report] = _rows(base)
+    assert report.status.value == "accepted" and report.records == 400
+    assert report.size == len(STOCK) + sum(len(r) for r in rows)
+
+
 @pytest.mark.timeout(180)
 def test_two_daemons_on_one_inbox_never_process_a_file_twice(tmp_path: Path) -> None:
     base = _workspace(tmp_path)
