@@ -98,6 +98,9 @@ def read_header(data: bytes, options: CsvOptions = CsvOptions()) -> list[str]:
 
 # --- reading --------------------------------------------------------------------------------------
 
+_THREADED_BODY = 1 << 20  # bytes: smaller bodies are parsed single-threaded
+
+
 class _HasInvalid(Exception):
     """The multi-threaded parse met a row of the wrong width (it cannot tell which one)."""
 
@@ -225,7 +228,10 @@ def read_csv(data: bytes, options: CsvOptions = CsvOptions()) -> TabularSource:
     quote = options.quotechar.encode("utf-8") if options.quotechar else b""
     multiline = bool(quote) and buf.find(quote, start, end) >= 0
     try:
-        table, invalid = _parse(body, ncols, layout, options, threads=True, multiline=multiline)
+        # A small body is parsed on this thread: handing one block to pyarrow's pool costs more
+        # than parsing it (the daemon's usual file is a few lines).
+        threads = body.size > _THREADED_BODY
+        table, invalid = _parse(body, ncols, layout, options, threads=threads, multiline=multiline)
     except _HasInvalid:  # rows of the wrong width: their positions need a single-threaded parse
         table, invalid = _parse(body, ncols, layout, options, threads=False, multiline=multiline)
 
