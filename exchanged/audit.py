@@ -31,18 +31,25 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
-import hashlib
-import json
 import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from exchanged.errors import ExchangedError, OutputUnavailable, UsageError
+from exchanged.ledger_rows import (
+    COLUMNS,
+    LedgerRow,
+    RetentionRecord,
+    canonical_json,
+    chain_hash,
+    ledger_row,
+    row_columns,
+    utc_timestamp,
+)
 from exchanged.report import FileReport, Status
 
 GENESIS_HASH = "0" * 64
@@ -100,79 +107,6 @@ _TRANSIENT_SQLITE_CODES = frozenset({3, 5, 6, 7, 8, 10, 13, 14, 15})
 
 class DuplicateReportId(ExchangedError):
     """A report with this id is already in the ledger: ids are unique, rows are never replaced."""
-
-
-def utc_timestamp(moment: datetime | date | str) -> str:
-    """The ledger's timestamp form: UTC, microseconds, ``Z``; naive values are taken as UTC.
-
-    >>> utc_timestamp("2026-11-27T16:41:00+01:00")
-    '2026-11-27T15:41:00.000000Z'
-    """
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment.strip())
-    elif not isinstance(moment, datetime):
-        moment = datetime(moment.year, moment.month, moment.day)
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical_json(report: FileReport) -> str:
-    """The report as the ledger stores and hashes it: sorted keys, no blanks, UTF-8 text."""
-    # Issue.value is free-form; default=str keeps an odd value (a Decimal) from failing the record.
-    return json.dumps(report.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
-
-
-def chain_hash(prev_hash: str, report_json: str) -> str:
-    return hashlib.sha256((prev_hash + report_json).encode("utf-8")).hexdigest()
-
-
-def row_columns(report: FileReport) -> dict[str, object]:
-    """The searchable columns of ``report``'s row: what ``record`` writes and ``verify`` expects.
-
-    One function for both, so the copies of hashed fields can be checked against the hashed JSON.
-    """
-    return {
-        "id": report.id, "file": report.file, "sha256": report.sha256.lower(),
-        "size": report.size, "status": report.status.value, "format": report.format,
-        "mapping": report.mapping, "entity": report.entity, "records": report.records,
-        "rejected_records": report.rejected_records,
-        "issue_count": len(report.issues) + report.issues_truncated,
-        "archive_path": report.archive, "received_at": utc_timestamp(report.received_at),
-        "finished_at": utc_timestamp(report.finished_at) if report.finished_at else None,
-        "duration_ms": report.duration_ms,
-    }
-
-
-COLUMNS = ("id", "file", "sha256", "size", "status", "format", "mapping", "entity", "records",
-           "rejected_records", "issue_count", "archive_path", "received_at", "finished_at",
-           "duration_ms")
-
-
-@dataclass(frozen=True)
-class RetentionRecord:
-    """What retention did to one report's archived original (a ``retention`` table row)."""
-
-    report_id: str
-    action: str            # "compress" | "delete"
-    path: str | None       # compress: the .gz relative to the archive root; delete: None
-    done_at: str           # ledger timestamp form
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    """One ``reports`` row as stored (nothing re-derived), with its retention record if any."""
-
-    seq: int
-    id: str
-    columns: dict[str, object]
-    report_json: str
-    prev_hash: str
-    row_hash: str
-    retention: RetentionRecord | None = None
-
-    def report(self) -> FileReport:
-        return FileReport.model_validate_json(self.report_json)
 
 
 @functools.lru_cache(maxsize=64)
@@ -316,7 +250,7 @@ class Ledger:
                 start = after if after is not None else -(1 << 63)
                 batch = self._db.execute(sql, [start, *params]).fetchall()
             for row in batch:
-                yield _ledger_row(row)
+                yield ledger_row(row)
             if len(batch) < _ROW_BATCH:
                 return
             after = batch[-1][0]
@@ -330,7 +264,7 @@ class Ledger:
                 " FROM reports r LEFT JOIN retention t ON t.report_id = r.id WHERE r.id = ?",
                 (report_id,),
             ).fetchone()
-        return _ledger_row(row) if row else None
+        return ledger_row(row) if row else None
 
     def row_with_hash(self, row_hash: str) -> tuple[int, str] | None:
         """``(seq, id)`` of the row whose ``row_hash`` this is: what a broken link points at.
@@ -498,17 +432,6 @@ class Ledger:
             raise
         except OSError as exc:
             raise OutputUnavailable(f"ledger {self.path}: {exc}") from exc
-
-
-def _ledger_row(row: Sequence[object]) -> LedgerRow:
-    seq, report_json, prev_hash, row_hash = row[:4]
-    columns = dict(zip(COLUMNS, row[4:4 + len(COLUMNS)], strict=True))
-    retention = row[4 + len(COLUMNS):]
-    return LedgerRow(
-        seq=seq, id=columns["id"], columns=columns, report_json=report_json,  # type: ignore[arg-type]
-        prev_hash=prev_hash, row_hash=row_hash,  # type: ignore[arg-type]
-        retention=RetentionRecord(*retention) if retention[0] is not None else None,  # type: ignore[arg-type]
-    )
 
 
 def _statuses(values: Sequence[str]) -> list[str]:

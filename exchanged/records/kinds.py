@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchanged.records.column_bytes import column_bytes, has_control, only_bytes
+
 DECIMAL_PRECISION = 24
 DECIMAL_SCALE = 6
 DECIMAL_TYPE = pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE)
@@ -49,53 +51,6 @@ class ColumnCheck:
 def _full(pattern: str, text: str) -> bool:
     """Python twin of a pyarrow (RE2) anchored match: ASCII classes, no newline before ``$``."""
     return re.fullmatch(pattern, text, re.ASCII) is not None
-
-
-def _column_bytes(values: pa.Array | pa.ChunkedArray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per chunk: (value offsets rebased to 0, the bytes they index) — zero-copy views."""
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    out = []
-    for chunk in chunks:
-        if len(chunk) == 0 or chunk.null_count == len(chunk):
-            continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-        out.append((offsets - offsets[0], data))
-    return out
-
-
-def _has_control(values: pa.Array, *, allow_line_breaks: bool = False) -> bool:
-    """Whether any value holds a C0 control character or DEL (TAB/LF/CR allowed in text)."""
-    for _, data in _column_bytes(values):
-        if len(data) and data.min() < 0x20:  # a reduction first: most text has no control byte at all
-            low = data < 0x20
-            if not allow_line_breaks:
-                return True
-            if np.isin(data[low], (0x09, 0x0A, 0x0D), invert=True).any():
-                return True
-        if (data == 0x7F).any():
-            return True
-    return False
-
-
-def _only_bytes(values: pa.Array, allowed: bytes) -> bool:
-    """Whether every byte of every value is one of ``allowed`` (e.g. the digits)."""
-    table = np.zeros(256, dtype=bool)
-    table[list(allowed)] = True
-    return all(_bytes_within(data, table) for _, data in _column_bytes(values))
-
-
-def _bytes_within(data: np.ndarray, table: np.ndarray) -> bool:
-    """Whether ``table`` allows every byte of ``data``. The bytes' range is found first (two fast
-    reductions); a few disallowed bytes inside it (``/`` between ``.`` and ``0``) are looked for one
-    by one, which is 4x cheaper than looking every byte up in ``table``."""
-    if len(data) == 0:
-        return True
-    low, high = int(data.min()), int(data.max())
-    inside = np.flatnonzero(~table[low:high + 1]) + low
-    if len(inside) > 4:
-        return bool(table[data].all())
-    return not any(bool((data == byte).any()) for byte in inside)
 
 
 def _longest(values: pa.Array) -> int:
@@ -149,7 +104,7 @@ class Identifier(Kind):
         return f"must be 1 to {self.max_length} printable characters without blanks at the ends"
 
     def column(self, values: pa.Array) -> ColumnCheck:
-        if _has_control(values):
+        if has_control(values):
             shape = pc.match_substring_regex(values, self._PATTERN)
         else:  # no control characters anywhere: only blanks at the ends and emptiness remain
             shape = pc.invert(pc.or_(pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " ")), pc.equal(values, "")))
@@ -211,8 +166,8 @@ class Gtin(Kind):
     def _column_fast(self, values: pa.Array) -> ColumnCheck | None:
         """All values the same length and all digits (the usual export): the check digits in one
         matrix product over the column's bytes; None when the column is not that regular."""
-        parts = _column_bytes(values)
-        if len(parts) != 1 or not _only_bytes(values, b"0123456789"):
+        parts = column_bytes(values)
+        if len(parts) != 1 or not only_bytes(values, b"0123456789"):
             return None
         offsets, data = parts[0]
         lengths = np.diff(offsets)
@@ -308,7 +263,7 @@ class DecimalKind(Kind):
     def column(self, values: pa.Array) -> ColumnCheck:
         present = pc.is_valid(values)
         typed = None
-        if _only_bytes(values, b"0123456789.-"):
+        if only_bytes(values, b"0123456789.-"):
             # Fast path: within this alphabet Arrow's cast accepts exactly the forms the scalar rule
             # does (1, -1.5, .5, 1.) and fails on the rest (-, 1-2, 1.2.3, too many digits), which
             # then take the lenient path row by row (held to the scalar rule by test_kinds_agree).
@@ -485,7 +440,7 @@ class TextKind(Kind):
 
     def column(self, values: pa.Array) -> ColumnCheck:
         ok: pa.Array | None = None
-        if _has_control(values, allow_line_breaks=True):
+        if has_control(values, allow_line_breaks=True):
             ok = pc.invert(pc.match_substring_regex(values, self._BAD))
         if _longest(values) > self.max_length:
             short = pc.less_equal(pc.utf8_length(values), self.max_length)
