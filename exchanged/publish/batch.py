@@ -39,7 +39,8 @@ from exchanged.publish.lock import shop_lock
 from exchanged.publish.manifest import entity_entry, read_manifest, utc_now
 from exchanged.publish.marker import Applied, InputRecord, Replay, Resume, read_marker
 from exchanged.publish.publisher import check_updates, merged, parquet_of, prepared, publish
-from exchanged.publish.state import CurrentState, StoredState, align, key_text, keys_carried_over, sort_by_key
+from exchanged.publish.state import (CurrentState, StoredState, align, conform, key_text, keys_carried_over,
+                                     sort_by_key)
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
 
 __all__ = ["publish_batch"]
@@ -303,6 +304,10 @@ class _Entity:
             self.table = align(self.table, self.update.schema)[0]
         self._merge_overlay()
         assert self.table is not None
+        # Exactly the schema's types, nested field names included, whichever way the table was
+        # put together (read back from Parquet, merged with the overlay): the same bytes as a
+        # publish of these inputs one by one writes.
+        self.table = conform(self.table, self.update.schema)
         if self.lines is None:
             self.lines = jsonl_lines(self.table)
         jsonl = lines_buffer(self.lines)
