@@ -8,6 +8,7 @@ is a ``duplicate`` and publishes nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,14 +93,19 @@ class Pending:
             self.original.discard()
 
 
-def prepare(source: Source, workspace: Workspace, progress: PhaseHook = no_progress, *, replay: bool = False) -> Pending:
-    """Evaluate ``source`` (writes nothing but the archive's staged copy); ``commit`` finishes it."""
+def prepare(source: Source, workspace: Workspace, progress: PhaseHook = no_progress, *, replay: bool = False,
+            evaluator: Callable[[Source], Evaluation] | None = None) -> Pending:
+    """Evaluate ``source`` (writes nothing but the archive's staged copy); ``commit`` finishes it.
+    ``evaluator`` evaluates elsewhere (the daemon's worker processes during a burst)."""
     started = time.perf_counter()
     preload_renderer()
     # Every input is archived, whatever its outcome: its copy is written while it is evaluated.
     original = workspace.archive.stage(source.data)
     try:
-        evaluation = evaluate(source, workspace.mappings, workspace.settings, progress)
+        if evaluator is not None:
+            evaluation = evaluator(source)
+        else:
+            evaluation = evaluate(source, workspace.mappings, workspace.settings, progress)
     except BaseException:
         original.discard()
         raise

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from exchanged.config import Settings
 from exchanged.errors import TransientError
 from exchanged.exchange.claim import Claim, Claims
+from exchanged.exchange.evaluators import SMALL, Evaluators
 from exchanged.exchange.gate import ReadinessGate
 from exchanged.exchange.log import EventLog
 from exchanged.exchange.names import markers_for
@@ -107,6 +108,7 @@ class Daemon:
         self._cond = threading.Condition()
         self._closing = False
         self._pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="worker")
+        self._evaluators = Evaluators(self.settings, self.settings.workers)
         self._retention_at = 0.0
 
     # -- the coordinator ---------------------------------------------------------------------------
@@ -149,6 +151,7 @@ class Daemon:
                 self._cond.notify_all()
             committer.join()
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._evaluators.close()
             self.status.stopped()
             self.claims.close()
             self.workspace.close()
@@ -306,7 +309,9 @@ class Daemon:
         except OSError as exc:
             raise TransientError(f"cannot read the claimed file {claim.path}: {exc.strerror or exc}") from exc
         source = Source.from_bytes(data, claim.display_name, claim.received_at, claim.report_id)
-        return prepare(source, self.workspace)
+        # In a burst (more claims than workers), small files go to the worker processes.
+        burst = len(self._jobs) > self.settings.workers and len(data) <= SMALL
+        return prepare(source, self.workspace, evaluator=self._evaluators.evaluate if burst else None)
 
     def _rejected(self, claim: Claim, original: bytes | Path, issue: Issue, *, size: int | None = None) -> Pending:
         """A claim rejected before the pipeline could look at it: the original is kept as it is."""

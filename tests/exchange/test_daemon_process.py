@@ -7,6 +7,7 @@ left in the inbox or among the claims.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -128,6 +129,44 @@ def test_a_writer_that_pauses_mid_file_never_has_its_half_file_read(tmp_path: Pa
     [report] = _rows(base)
     assert report.status.value == "accepted" and report.records == 400
     assert report.size == len(STOCK) + sum(len(r) for r in rows)
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.timeout(120)
+def test_the_worker_processes_of_a_burst_end_with_a_killed_daemon(tmp_path: Path) -> None:
+    base = _workspace(tmp_path)
+    daemon = _start(base)
+    for i in range(300):
+        _drop(base, i)
+    deadline = time.monotonic() + 60
+    while len(_children(daemon.pid)) < 2:  # the burst started the worker processes
+        assert time.monotonic() < deadline, "no worker processes started"
+        time.sleep(0.05)
+    workers = _children(daemon.pid)
+    daemon.kill()
+    daemon.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "worker processes outlived the daemon"
+        time.sleep(0.1)
+    if daemon.stderr is not None:
+        daemon.stderr.close()
 
 
 @pytest.mark.timeout(180)
