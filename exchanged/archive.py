@@ -171,13 +171,25 @@ class Archive:
         return StagedOriginal(folder, data)
 
     def store(
-        self, data: bytes | Path | StagedOriginal, *, report_id: str, name: str, received_at: datetime | str
+        self, data: bytes | Path | StagedOriginal, *, report_id: str, name: str, received_at: datetime | str,
+        sync_folder: bool = True,
     ) -> Path:
         """Keep ``data`` (bytes, a file that is copied, never moved, or a staged original) as the
-        archived original."""
+        archived original. ``sync_folder=False`` (a staged original only) leaves the fsync of its
+        dated folder to the caller: a batch syncs each folder once (``sync_folders``)."""
         target = self.path_for(report_id=report_id, name=name, received_at=received_at)
-        _write_atomic(target, data)
+        if isinstance(data, StagedOriginal):
+            data.commit_to(target, sync_folder=sync_folder)
+        else:
+            _write_atomic(target, data)
         return target
+
+    @staticmethod
+    def sync_folders(paths: list[Path]) -> None:
+        """Make the archived files ``paths`` durable in their folders: one fsync per folder."""
+        for folder in sorted({path.parent for path in paths}):
+            with output_context(folder):
+                _fsync_dir(folder)
 
     def quarantine(
         self, data: bytes | Path | StagedOriginal, *, report: FileReport, name: str, received_at: datetime | str
@@ -310,9 +322,9 @@ class StagedOriginal:
         except BaseException as exc:  # raised again by commit_to, where the write was asked for
             self._error = exc
 
-    def commit_to(self, target: Path) -> None:
-        """Wait for the write, then rename it to ``target`` (fsync of the file and its folder);
-        raises what the write raised (``OutputUnavailable``)."""
+    def commit_to(self, target: Path, *, sync_folder: bool = True) -> None:
+        """Wait for the write, then rename it to ``target`` (fsync of the file, and of its folder
+        unless ``sync_folder`` is False); raises what the write raised (``OutputUnavailable``)."""
         if self._thread.ident is not None:  # started (a large original)
             self._thread.join()
         if self._error is not None:
@@ -320,7 +332,7 @@ class StagedOriginal:
         assert self._staged is not None
         with output_context(target):
             _ensure_dir(target.parent)
-        self._staged.commit_to(target)
+        self._staged.commit_to(target, sync_folder=sync_folder)
 
     def discard(self) -> None:
         """Remove the temp file unless it was committed; idempotent."""

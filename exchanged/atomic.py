@@ -86,9 +86,10 @@ class StagedFile:
         with output_context(self.path):
             os.fsync(self._open_fd())
 
-    def commit(self, path: Path) -> None:
+    def commit(self, path: Path, *, sync_folder: bool = True) -> None:
         """fsync, rename over ``path`` (the target it was made for), fsync the folder; on any failure
-        the temporary file is removed. Used by ``write_atomic``."""
+        the temporary file is removed. Used by ``write_atomic``. ``sync_folder=False`` leaves the
+        folder's fsync to the caller, who syncs it once for many files (``fsync_directory``)."""
         if Path(path) != self.path:
             raise ValueError(f"a file staged for {self.path} cannot replace {path}")
         with output_context(self.path):
@@ -104,13 +105,14 @@ class StagedFile:
             except BaseException:
                 self.discard()
                 raise
-            fsync_directory(self.path.parent)
+            if sync_folder:
+                fsync_directory(self.path.parent)
 
-    def commit_to(self, path: Path) -> None:
+    def commit_to(self, path: Path, *, sync_folder: bool = True) -> None:
         """``commit`` to ``path`` in another folder of the same filesystem: for a file staged before
         its final name was known (an original written to the archive while it is processed)."""
         self.path = Path(path)
-        self.commit(self.path)
+        self.commit(self.path, sync_folder=sync_folder)
 
     def discard(self) -> None:
         """Close and remove the temporary file (nothing happens to the target); idempotent."""

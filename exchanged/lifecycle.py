@@ -153,14 +153,15 @@ def commit(batch: list[Pending], workspace: Workspace, progress: PhaseHook = no_
     progress("archiving")
     unrecorded = [(item, report) for item, report in zip(batch, reports)
                   if report is not None and workspace.ledger.get(report.id) is None]
-    for item, report in unrecorded:
-        _archive(item, report, workspace)
+    stored = [path for item, report in unrecorded if (path := _archive(item, report, workspace)) is not None]
+    workspace.archive.sync_folders(stored)  # once per dated folder, not once per file
     workspace.ledger.record_all([report for _, report in unrecorded])  # the rows last, one transaction
     return [r for r in reports if r is not None]
 
 
-def _archive(item: Pending, report: FileReport, workspace: Workspace) -> None:
-    """Archive (or quarantine) the original; the ledger row comes after."""
+def _archive(item: Pending, report: FileReport, workspace: Workspace) -> Path | None:
+    """Archive (or quarantine) the original; the ledger row comes after. Returns the archived path
+    whose folder still needs its fsync (a quarantined file's write syncs it already)."""
     source = item.source
     rejected = report.status is Status.REJECTED
     target = workspace.archive.path_for(report_id=report.id, name=source.file_name, received_at=source.received_at, quarantine=rejected)
@@ -169,8 +170,9 @@ def _archive(item: Pending, report: FileReport, workspace: Workspace) -> None:
     report.duration_ms = round((time.perf_counter() - item.started) * 1000)
     if rejected:  # the report beside the quarantined file is the complete one
         workspace.archive.quarantine(item.original, report=report, name=source.file_name, received_at=source.received_at)
-    else:
-        workspace.archive.store(item.original, report_id=report.id, name=source.file_name, received_at=source.received_at)
+        return None
+    return workspace.archive.store(item.original, report_id=report.id, name=source.file_name,
+                                   received_at=source.received_at, sync_folder=False)
 
 
 def _publish(items: list[tuple[Pending, FileReport]], workspace: Workspace) -> None:
