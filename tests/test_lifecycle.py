@@ -141,3 +141,18 @@ def test_an_older_full_snapshot_arriving_late_is_stale_and_changes_nothing(tmp_p
     assert undated.status is Status.ACCEPTED and [i.code for i in undated.issues] == ["document-date-unreadable"]
     assert state(ws) == {"A": {**state(ws)["A"], "name": "Hammer 4"}} and len(state(ws)) == 1
     assert Path(tmp_path, late.archive).read_text() == "sku,name\nA,Hammer\nB,Zange\n"  # archived, not quarantined
+
+
+def test_a_batch_syncs_each_archive_folder_once_before_its_ledger_rows(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from exchanged import archive, atomic
+    from exchanged.lifecycle import commit, prepare
+
+    synced: list[Path] = []
+    for module, name in ((archive, "_fsync_dir"), (atomic, "fsync_directory")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda folder, real=real: (synced.append(Path(folder)), real(folder))[1])
+    pending = [prepare(Source.from_bytes(f"{HEADER}{sku},,Hammer\n".encode(), f"p{sku}.csv"), workspace) for sku in "ABC"]
+    reports = commit(pending, workspace)
+    day_folders = {Path(workspace.settings.base_dir, r.archive).parent for r in reports}
+    assert len(day_folders) == 1 and synced.count(day_folders.pop()) == 1
+    assert [r.id for r in workspace.ledger.query()] == [r.id for r in reports]
