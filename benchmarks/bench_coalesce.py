@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from exchanged.publish import EntityUpdate, SourceRef, publish, publish_batch  # noqa: E402
+from tests.publish.publish_helpers import outputs_of  # noqa: E402  (the tests' comparison, not a copy)
 
 STOCK = pa.schema([
     pa.field("sku", pa.string(), nullable=False),
@@ -57,22 +57,6 @@ def inputs(rows: int, count: int) -> list[tuple[list[EntityUpdate], SourceRef]]:
     return out
 
 
-def outputs(shop: Path) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for path in sorted(shop.rglob("*")):
-        name = path.relative_to(shop).as_posix()
-        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(shop).parts):
-            if name == "manifest.json":
-                data = json.loads(path.read_bytes())
-                data.pop("updated_at")
-                for entry in data["entities"].values():
-                    entry.pop("updated_at")
-                found[name] = data
-            else:
-                found[name] = path.read_bytes()
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -96,7 +80,7 @@ def main() -> None:
         publish_batch(many, batch)
         batched = time.perf_counter() - started
 
-        same = outputs(one) == outputs(many)
+        same = outputs_of(one) == outputs_of(many)
     print(f"{args.inputs} one-row stock deltas against {args.rows:,} rows")
     per = 1000 / args.inputs
     print(f"  one by one (publish x {args.inputs}): {singles:8.2f} s  ({singles * per:.1f} ms per input)")
