@@ -1,0 +1,178 @@
+"""Segments to EDIFACT text: the only module that imports pydifact (DESIGN §4).
+
+A segment is given as ``(tag, elements)``; an element is a string (a simple data element) or a
+list of strings (the components of a composite data element). ``serialise`` writes an explicit
+service string advice (UNA) and releases every reserved character found in data:
+
+>>> serialise([("UNH", ["1", ["ORDERS", "D", "96A", "UN", "EAN008"]]),
+...            ("FTX", ["AAI", "", "", ["10+10=20: 'sure?'"]])], newline=False)
+"UNA:+.? 'UNH+1+ORDERS:D:96A:UN:EAN008'FTX+AAI+++10?+10=20?: ?'sure???''"
+
+What pydifact 0.2.3 (``pydifact.serializer.Serializer``) gets right, and what is worked around here:
+
+* Right: it releases the release character itself (``?`` -> ``??``), the component and data element
+  separators and the segment terminator, in one regular-expression pass (so ``?`` is never released
+  twice), and it drops trailing empty components of a composite (``a:b::`` -> ``a:b``).
+* Not released: the repetition separator (UNA position 5). In syntax version 3 that position is
+  "reserved for future use" and is a space, which must *not* be released; in syntax version 4 it is
+  the repetition separator (``*`` by default, ISO 9735-1:2002 clause 7) and data containing it must
+  be released. pydifact's ``Characters.escaped_syntax_dic`` leaves it out, so a syntax 4
+  interchange with ``*`` in a name would be split there by a syntax 4 reader. ``_Serializer`` adds
+  it to pydifact's release map whenever it is not a space. (No pydifact issue found for this.)
+* Trailing empty data elements are written (``NAD+DP+++`` stays as is); ISO 9735's rules for the
+  compression of data (ISO 9735-1:2002 clause 10) say that omitted conditional elements at the end
+  of a segment lose their separators, and strict receivers report "too many data elements". They
+  are removed here before pydifact sees the segment.
+* pydifact's own default decimal mark is ``,`` (``Characters()``), while ISO 9735's default UNA is
+  ``:+.? '``; the separators are therefore always passed explicitly and the UNA always written.
+* ``Segment`` only warns (``SyntaxWarning``) about a segment without data; here it is an error.
+
+Control characters (C0, DEL, C1) are refused in data: no UNO* character repertoire has them as
+data, and a line break in data would be lost by readers that take one segment per line. Callers
+(the writers) turn line breaks in free text into spaces before they get here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydifact.control.characters import Characters
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+
+__all__ = ["DEFAULTS", "Element", "SegmentSpec", "Separators", "serialise", "service_string_advice"]
+
+Element = str | Sequence[str]
+"""A simple data element (a string) or a composite data element (its components, in order)."""
+
+SegmentSpec = tuple[str, Sequence[Element]]
+"""``(tag, elements)``: one segment before it is written."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+# TODO: exchanged/formats/edifact/separators.py (another module, being written) will own the
+# Separators dataclass with these attribute names; import it from there once it exists.
+@dataclass(frozen=True)
+class Separators:
+    """The six UNA service characters (ISO 9735 UNA, positions 1 to 6)."""
+
+    component: str = ":"
+    element: str = "+"
+    decimal: str = "."
+    release: str = "?"
+    repetition: str = " "
+    segment: str = "'"
+
+    def __post_init__(self) -> None:
+        check_separators(self)
+
+
+def check_separators(separators: Separators) -> None:
+    """Refuse service characters that cannot delimit anything: each one character, no letters,
+    digits or control characters, the delimiters all different; decimal mark ``.`` or ``,``."""
+    named = {
+        "component": separators.component,
+        "element": separators.element,
+        "release": separators.release,
+        "segment": separators.segment,
+        "repetition": separators.repetition,
+    }
+    for name, char in [*named.items(), ("decimal", separators.decimal)]:
+        if not isinstance(char, str) or len(char) != 1:
+            raise ValueError(f"the {name} separator must be one character, not {char!r}")
+        if char.isalnum() or _CONTROL.match(char):
+            raise ValueError(f"the {name} separator cannot be a letter, digit or control character: {char!r}")
+    if separators.decimal not in ".,":
+        raise ValueError(f"the decimal mark is '.' or ',' (ISO 9735), not {separators.decimal!r}")
+    delimiters = [c for n, c in named.items() if not (n == "repetition" and c == " ")]
+    if " " in delimiters:
+        raise ValueError("only the repetition separator (UNA position 5) may be a space")
+    if len(set(delimiters)) != len(delimiters) or separators.decimal in delimiters:
+        raise ValueError(f"the service characters and the decimal mark must all differ: {named}")
+
+
+DEFAULTS = Separators()
+"""ISO 9735's default service characters, syntax version 3: ``UNA:+.? '``."""
+
+
+def service_string_advice(separators: Separators = DEFAULTS) -> str:
+    """The UNA segment for ``separators``, e.g. ``UNA:+.? '``."""
+    return "UNA" + str(_characters(separators))
+
+
+def serialise(
+    segments: Iterable[SegmentSpec],
+    separators: Separators = DEFAULTS,
+    *,
+    newline: bool = True,
+    una: bool = True,
+) -> str:
+    """EDIFACT text of ``segments``, with an explicit UNA first (``una=False`` leaves it out).
+
+    ``newline=True`` puts a line break after every segment terminator (and after the UNA): common,
+    and allowed since readers skip line breaks between segments; ``False`` writes one long line.
+    Raises ``ValueError`` for a bad tag, a segment without data or a control character in data.
+    """
+    serializer = _Serializer(separators)
+    built = [_segment(tag, elements) for tag, elements in segments]
+    return serializer.serialize(built, with_una_header=una, break_lines=newline)
+
+
+class _Serializer(Serializer):
+    """pydifact's serializer, with the repetition separator released when there is one (see above)."""
+
+    def __init__(self, separators: Separators) -> None:
+        super().__init__(_characters(separators))
+        if separators.repetition != " ":
+            self.replace_map = {**self.replace_map, separators.repetition: separators.release + separators.repetition}
+            longest_first = sorted(self.replace_map, key=len, reverse=True)
+            self.regexp = re.compile("|".join(map(re.escape, longest_first)))
+
+
+def _characters(separators: Separators) -> Characters:
+    return Characters(
+        component_separator=separators.component,
+        data_separator=separators.element,
+        decimal_point=separators.decimal,
+        escape_character=separators.release,
+        reserved=separators.repetition,
+        segment_terminator=separators.segment,
+    )
+
+
+def _segment(tag: str, elements: Sequence[Element]) -> Segment:
+    if not isinstance(tag, str) or not re.fullmatch(r"[A-Z][A-Z0-9]{2}", tag):
+        raise ValueError(f"a segment tag is three upper-case letters or digits, not {tag!r}")
+    if isinstance(elements, str):
+        raise TypeError(f"{tag}: elements must be a list, not a string")
+    cleaned: list[str | list[str]] = [_element(tag, position, e) for position, e in enumerate(elements, start=1)]
+    # ISO 9735 compression of data: trailing empty elements are omitted with their separators.
+    while cleaned and cleaned[-1] in ("", []):
+        cleaned.pop()
+    if not cleaned:
+        raise ValueError(f"{tag}: a segment without data is omitted, not written")
+    return Segment(tag, *cleaned)
+
+
+def _element(tag: str, position: int, element: Element) -> str | list[str]:
+    if isinstance(element, str):
+        _check_text(tag, position, element)
+        return element
+    components = list(element)
+    for component in components:
+        if not isinstance(component, str):
+            raise TypeError(f"{tag} element {position}: components must be strings, not {component!r}")
+        _check_text(tag, position, component)
+    while components and components[-1] == "":
+        components.pop()
+    return components
+
+
+def _check_text(tag: str, position: int, text: str) -> None:
+    bad = _CONTROL.search(text)
+    if bad:
+        raise ValueError(f"{tag} element {position}: control character {bad.group()!r} in data")
