@@ -27,6 +27,9 @@ What pydifact 0.2.3 (``pydifact.serializer.Serializer``) gets right, and what is
   ``:+.? '``; the separators are therefore always passed explicitly and the UNA always written.
 * ``Segment`` only warns (``SyntaxWarning``) about a segment without data; here it is an error.
 
+``write_interchange`` wraps messages in the interchange envelope (UNA, UNB, UNH ... UNT, UNZ) and
+counts for the trailers, so the writers never count segments themselves.
+
 Control characters (C0, DEL, C1) are refused in data: no UNO* character repertoire has them as
 data, and a line break in data would be lost by readers that take one segment per line. Callers
 (the writers) turn line breaks in free text into spaces before they get here.
@@ -34,15 +37,19 @@ data, and a line break in data would be lost by readers that take one segment pe
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydifact.control.characters import Characters
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
-__all__ = ["DEFAULTS", "Element", "SegmentSpec", "Separators", "serialise", "service_string_advice"]
+__all__ = [
+    "CODECS", "DEFAULTS", "Element", "Envelope", "Message", "SegmentSpec", "Separators", "serialise",
+    "service_string_advice", "write_interchange",
+]
 
 Element = str | Sequence[str]
 """A simple data element (a string) or a composite data element (its components, in order)."""
@@ -176,3 +183,68 @@ def _check_text(tag: str, position: int, text: str) -> None:
     bad = _CONTROL.search(text)
     if bad:
         raise ValueError(f"{tag} element {position}: control character {bad.group()!r} in data")
+
+
+# --- an interchange: UNA, UNB, messages (UNH ... UNT), UNZ (ISO 9735 syntax versions 3 and 4) ------
+
+CODECS = {"UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOY": "utf-8"}
+"""Python codec of each syntax identifier written (UNB S001 0001): levels A and B are subsets of
+ISO 646 (ASCII), level C is ISO 8859-1, level Y is ISO 10646 in UTF-8 (syntax version 4 only)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message: UNH 0062 ``reference``, UNH S009 ``identifier`` (0065 type, 0052 version,
+    0054 release, 0051 agency, 0057 association code) and the segments between UNH and UNT."""
+
+    reference: str
+    identifier: Sequence[str]
+    body: Sequence[SegmentSpec]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The UNB of an interchange: S001 syntax (0001, 0002), S002 sender and S003 recipient (id,
+    qualifier), S004 preparation time (written as given), 0020 control reference, then ``trailer``:
+    the conditional UNB elements after 0020 (S005, 0026, 0029, 0031, 0032, 0035), in order."""
+
+    syntax: str
+    version: int
+    sender: Sequence[str]
+    recipient: Sequence[str]
+    control_ref: str
+    prepared_at: dt.datetime
+    trailer: Sequence[Element] = field(default=())
+
+
+def write_interchange(envelope: Envelope, messages: Sequence[Message], *, decimal: str = ".", newline: bool = True) -> bytes:
+    """The bytes of one interchange holding ``messages``, in the codec of its syntax identifier.
+
+    UNT 0074 counts the message's segments including UNH and UNT; UNZ 0036 counts the messages.
+    Syntax version 4 writes CCYYMMDD in S004 and ``*`` as repetition separator (UNA position 5);
+    versions 1 to 3 write YYMMDD and the reserved space.
+    """
+    if envelope.syntax not in CODECS:
+        raise ValueError(f"syntax identifier {envelope.syntax!r} is not one of {sorted(CODECS)}")
+    if envelope.syntax == "UNOY" and envelope.version < 4:
+        raise ValueError("UNOY (ISO 10646) needs syntax version 4")
+    if not re.fullmatch(r"[!-~]{1,14}", envelope.control_ref):
+        raise ValueError(f"an interchange control reference (0020) is 1 to 14 characters, not {envelope.control_ref!r}")
+    v4 = envelope.version >= 4
+    separators = Separators(decimal=decimal, repetition="*" if v4 else " ")
+    at = envelope.prepared_at
+    segments: list[SegmentSpec] = [
+        ("UNB", [[envelope.syntax, str(envelope.version)], list(envelope.sender), list(envelope.recipient),
+                 [at.strftime("%Y%m%d" if v4 else "%y%m%d"), at.strftime("%H%M")], envelope.control_ref,
+                 *envelope.trailer]),
+    ]
+    for message in messages:
+        segments.append(("UNH", [message.reference, list(message.identifier)]))
+        segments.extend(message.body)
+        segments.append(("UNT", [str(len(message.body) + 2), message.reference]))
+    segments.append(("UNZ", [str(len(messages)), envelope.control_ref]))
+    text = serialise(segments, separators, newline=newline)
+    try:
+        return text.encode(CODECS[envelope.syntax])
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{exc.object[exc.start:exc.end]!r} cannot be written in {envelope.syntax}") from None

@@ -2,12 +2,16 @@
 
 ``read_with_pydifact`` is the reference reader the writer tests share (test_orders_writer.py,
 test_contrl.py import it): what pydifact's parser makes of our text is what a partner's
-reader would see.
+reader would see. ``matches_golden`` compares a writer's bytes with a file under ``golden/``;
+``EXCHANGED_REGEN_GOLDEN=1 pytest tests/formats/edifact`` rewrites the files (review the diff).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -18,9 +22,12 @@ from pydifact.segmentcollection import Interchange
 
 from exchanged.formats.edifact.serialise import (
     DEFAULTS,
+    Envelope,
+    Message,
     Separators,
     serialise,
     service_string_advice,
+    write_interchange,
 )
 
 Normal = list[tuple[str, tuple[tuple[str, ...], ...]]]
@@ -35,6 +42,17 @@ def read_with_pydifact(text: str) -> list[tuple[str, list[str | list[str]]]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingImplementationWarning)
         return [(s.tag, list(s.elements)) for s in Parser().parse(text) if s.tag != "UNA"]
+
+
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def matches_golden(name: str, data: bytes) -> bool:
+    path = GOLDEN / name
+    if os.environ.get("EXCHANGED_REGEN_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path.read_bytes() == data
 
 
 def read_interchange_with_pydifact(text: str) -> Interchange:
@@ -189,3 +207,41 @@ def test_any_text_round_trips_through_pydifact(segments: list, separators: Separ
     text = serialise(kept, separators, newline=newline)
     assert text.startswith(service_string_advice(separators))
     assert normal(read_with_pydifact(text)) == normal(kept)
+
+
+# --- the interchange envelope ------------------------------------------------------------------------
+
+_AT = dt.datetime(2026, 3, 1, 9, 5)
+
+
+def test_write_interchange_counts_for_the_trailers() -> None:
+    envelope = Envelope("UNOC", 3, ["SENDER", "14"], ["RECIPIENT", ""], "42", _AT, trailer=["", "ORDERS"])
+    messages = [Message("1", ["ORDERS", "D", "96A", "UN"], [("BGM", ["220", "X"]), ("UNS", ["S"])]),
+                Message("2", ["ORDERS", "D", "96A", "UN"], [("BGM", ["220", "Y"])])]
+    assert write_interchange(envelope, messages).decode().splitlines() == [
+        "UNA:+.? '",
+        "UNB+UNOC:3+SENDER:14+RECIPIENT+260301:0905+42++ORDERS'",
+        "UNH+1+ORDERS:D:96A:UN'", "BGM+220+X'", "UNS+S'", "UNT+4+1'",
+        "UNH+2+ORDERS:D:96A:UN'", "BGM+220+Y'", "UNT+3+2'",
+        "UNZ+2+42'",
+    ]
+
+
+def test_syntax_4_has_a_four_digit_year_and_a_repetition_separator() -> None:
+    data = write_interchange(Envelope("UNOY", 4, ["S"], ["R"], "1", _AT), [Message("1", ["X", "D", "1", "UN"], [("FTX", ["東京*"])])], newline=False)
+    assert data.decode("utf-8") == "UNA:+.?*'UNB+UNOY:4+S+R+20260301:0905+1'UNH+1+X:D:1:UN'FTX+東京?*'UNT+3+1'UNZ+1+1'"
+
+
+@pytest.mark.parametrize(
+    ("envelope", "message"),
+    [
+        (Envelope("UNOY", 3, ["S"], ["R"], "1", _AT), "version 4"),
+        (Envelope("UNOZ", 3, ["S"], ["R"], "1", _AT), "syntax identifier"),
+        (Envelope("UNOC", 3, ["S"], ["R"], "123456789012345", _AT), "control reference"),
+        (Envelope("UNOC", 3, ["S"], ["R"], "", _AT), "control reference"),
+        (Envelope("UNOA", 3, ["S"], ["R"], "1", _AT), "cannot be written in UNOA"),
+    ],
+)
+def test_write_interchange_refuses(envelope: Envelope, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        write_interchange(envelope, [Message("1", ["X", "D", "1", "UN"], [("FTX", ["Müller"])])])
