@@ -187,9 +187,14 @@ def _check_text(tag: str, position: int, text: str) -> None:
 
 # --- an interchange: UNA, UNB, messages (UNH ... UNT), UNZ (ISO 9735 syntax versions 3 and 4) ------
 
-CODECS = {"UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOY": "utf-8"}
-"""Python codec of each syntax identifier written (UNB S001 0001): levels A and B are subsets of
-ISO 646 (ASCII), level C is ISO 8859-1, level Y is ISO 10646 in UTF-8 (syntax version 4 only)."""
+CODECS = {
+    "UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOD": "iso8859-2", "UNOE": "iso8859-5",
+    "UNOF": "iso8859-7", "UNOG": "iso8859-3", "UNOH": "iso8859-4", "UNOI": "iso8859-6",
+    "UNOJ": "iso8859-8", "UNOK": "iso8859-9", "UNOY": "utf-8",
+}
+"""Python codec of each syntax identifier written (UNB S001 0001, ISO 9735 code list 0001): levels
+A and B are subsets of ISO 646 (ASCII), C to K parts of ISO 8859, Y is ISO 10646 in UTF-8 (syntax
+version 4 only)."""
 
 
 @dataclass(frozen=True)
