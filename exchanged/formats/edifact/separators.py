@@ -1,0 +1,104 @@
+"""The service characters of an interchange: the UNA service string advice and the defaults.
+
+ISO 9735 (syntax versions 1-3: ISO 9735:1988 §4 and annex; version 4: ISO 9735-1:2002 §4.1, §7):
+
+* **Defaults** (level A/B without UNA): component data element separator ``:``, data element
+  separator ``+``, decimal mark ``.``, release character ``?``, segment terminator ``'``. The
+  repetition separator exists only in syntax version 4, where its default is ``*``; in versions 1-3
+  the fifth UNA position is *reserved* and written as a space, which here means "no repetition".
+* **UNA** is ``UNA`` followed by exactly six characters, in this order: UNA1 component separator,
+  UNA2 element separator, UNA3 decimal mark, UNA4 release character, UNA5 repetition separator
+  (version 4) or reserved (versions 1-3, a space), UNA6 segment terminator. Any character may be
+  declared (``UNA:|.? '`` makes ``|`` the element separator, ``UNA:+,? '`` declares a decimal
+  comma). A space in UNA4 means the interchange has no release character.
+* A UNA applies to the interchange that follows it; a UNA before a later UNB in the same file
+  changes the separators from there on (the envelope reader calls :func:`parse_una` per
+  interchange).
+
+>>> parse_una("UNA:|.? '")
+Separators(component=':', element='|', decimal='.', release='?', repetition=' ', segment="'")
+>>> DEFAULT.for_syntax_version("4", declared=False).repetition
+'*'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+UNA_LENGTH = 9  # "UNA" + six service characters
+
+
+@dataclass(frozen=True, slots=True)
+class Separators:
+    """The six service characters; ``release``/``repetition`` set to a space mean "none"."""
+
+    component: str = ":"
+    element: str = "+"
+    decimal: str = "."
+    release: str = "?"
+    repetition: str = " "
+    segment: str = "'"
+
+    @property
+    def release_char(self) -> str | None:
+        """The release character, or None when the interchange declares none (UNA4 = space)."""
+        return None if self.release == " " else self.release
+
+    @property
+    def repetition_char(self) -> str | None:
+        """The repetition separator, or None (versions 1-3, or UNA5 = space)."""
+        return None if self.repetition == " " else self.repetition
+
+    @property
+    def delimiters(self) -> tuple[str, ...]:
+        """The characters that must be released inside data (ISO 9735-1 §7.1)."""
+        chars = [self.component, self.element, self.segment]
+        for char in (self.release_char, self.repetition_char):
+            if char is not None:
+                chars.append(char)
+        return tuple(chars)
+
+    def una(self) -> str:
+        """The UNA service string advice that declares these separators."""
+        return "UNA" + self.component + self.element + self.decimal + self.release + self.repetition + self.segment
+
+    def for_syntax_version(self, version: str, *, declared: bool) -> Separators:
+        """These separators once UNB S001 0002 (syntax version) is known.
+
+        Without a UNA, syntax version 4 brings the default repetition separator ``*``; with a UNA,
+        UNA5 is what the sender declared.
+        """
+        if not declared and version.strip() == "4" and self.repetition == " ":
+            return replace(self, repetition="*")
+        return self
+
+    def problem(self) -> str | None:
+        """Why these separators cannot delimit anything (two roles share a character), or None."""
+        roles = {"component separator": self.component, "element separator": self.element,
+                 "segment terminator": self.segment}
+        if self.release_char is not None:
+            roles["release character"] = self.release_char
+        if self.repetition_char is not None:
+            roles["repetition separator"] = self.repetition_char
+        seen: dict[str, str] = {}
+        for role, char in roles.items():
+            if char in seen:
+                return f"the {seen[char]} and the {role} are both {char!r}"
+            if char in "\r\n":
+                return f"the {role} is a line break"
+            seen[char] = role
+        return None
+
+
+DEFAULT = Separators()
+
+
+def parse_una(text: str, pos: int = 0) -> Separators | None:
+    """The separators declared by a UNA that starts at ``text[pos]``, or None if none starts there.
+
+    A UNA cut short by the end of the text is not a UNA (None): the caller reports it.
+    """
+    if not text.startswith("UNA", pos) or len(text) < pos + UNA_LENGTH:
+        return None
+    c, e, d, r, rep, s = text[pos + 3 : pos + UNA_LENGTH]
+    return Separators(component=c, element=e, decimal=d, release=r, repetition=rep, segment=s)
