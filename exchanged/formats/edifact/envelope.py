@@ -229,32 +229,36 @@ class TrailerScan:
     groups: int  # UNG segments seen
 
 
-_SCANS: dict[tuple[Separators, str], tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = {}
+def segment_starts(text: str, tag: str, start: int, end: int, separators: Separators) -> Iterator[int]:
+    """Offsets of the segments tagged ``tag`` in ``text[start:end]`` (found with ``str.find``: fast).
+
+    A segment starts after an unreleased terminator and blanks or line breaks; ``tag`` must be
+    followed by an element separator or a terminator (UNA by anything).
+    """
+    term, r = separators.segment, separators.release_char
+    follow = None if tag == "UNA" else (separators.element, term)
+    at = text.find(tag, start, end)
+    while at >= 0:
+        j = at
+        while j > start and text[j - 1] in _WS:
+            j -= 1
+        if (j > start and text.startswith(term, j - len(term)) and not released(text, j - len(term), r)
+                and (follow is None or text[at + 3 : at + 4] in follow)):
+            yield at
+        at = text.find(tag, at + 3, end)
 
 
 def scan_trailer(text: str, start: int, separators: Separators, trailer: str) -> TrailerScan:
     """Find ``trailer`` (UNZ or UNE) after ``start`` before the next header, and count UNH/UNG."""
-    key = (separators, trailer)
-    if key not in _SCANS:
-        t, e = re.escape(separators.segment), re.escape(separators.element)
-        stops = "UNZ|UNB" if trailer == "UNZ" else "UNE|UNG|UNZ|UNB"
-        ahead = f"(?=[{e}{t}])"
-        _SCANS[key] = (re.compile(f"{t}[ \\t\\r\\n]*(?:({stops}){ahead}|(UNA))"),
-                       re.compile(f"{t}[ \\t\\r\\n]*UNH{ahead}"), re.compile(f"{t}[ \\t\\r\\n]*UNG{ahead}"))
-    boundary, unh, ung = _SCANS[key]
-    r = separators.release_char
-    end, found = len(text), None
-    for m in boundary.finditer(text, start):
-        if released(text, m.start(), r):
-            continue
-        if m.group(1) == trailer:
-            stop = segment_end(text, m.start(1), separators) or len(text)
-            end, found = stop, one_segment(text, m.start(1), stop, separators)
-        else:
-            end = m.start() + len(separators.segment)
-        break
-    count = [sum(1 for m in p.finditer(text, start, end) if not released(text, m.start(), r)) for p in (unh, ung)]
-    return TrailerScan(end, found, count[0], count[1])
+    stops = ("UNZ", "UNB", "UNA") if trailer == "UNZ" else ("UNE", "UNG", "UNZ", "UNB", "UNA")
+    first = {tag: next(segment_starts(text, tag, start, len(text), separators), len(text)) for tag in stops}
+    tag = min(first, key=first.__getitem__)
+    end, found = first[tag], None
+    if tag == trailer and end < len(text):
+        stop = segment_end(text, end, separators) or len(text)
+        end, found = stop, one_segment(text, end, stop, separators)
+    counts = [sum(1 for _ in segment_starts(text, t, start, end, separators)) for t in ("UNH", "UNG")]
+    return TrailerScan(end, found, counts[0], counts[1])
 
 
 def first_interchange(text: str, pos: int) -> tuple[int | None, bool]:

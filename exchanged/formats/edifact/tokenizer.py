@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import gc
 import re
+from itertools import repeat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -120,28 +121,33 @@ class Syntax:
     separators: Separators
     fix: Callable[[str], str] | None = None
     unmask: dict[int, str | None] = field(init=False)
+    element: str = field(init=False)
+    component: str = field(init=False)
+    repetition: str | None = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.separators
+        self.element, self.component, self.repetition = s.element, s.component, s.repetition_char
         chars = (s.release, s.component, s.element, s.segment, s.repetition)
         self.unmask = {ord(_MARK): None} | {ord(p): c for p, c in zip(_PLACEHOLDERS, chars)}
 
     def parse(self, segment: Segment) -> list[list[str]]:
         """Split ``segment``'s raw text into its elements (kept on the segment) and return them."""
         raw: str = segment._elements  # type: ignore[assignment]
-        s, n = self.separators, len(segment.tag)
+        n, e, rep = len(segment.tag), self.element, self.repetition
         segment._repeats = None
-        if raw[n : n + 1] != s.element:
+        if raw[n : n + 1] != e:
             segment._elements = []
             return []
         body = raw[n + 1 :]
-        rep = s.repetition_char
-        if _MARK not in body and (rep is None or rep not in body) and (self.fix is None or body.isascii()):
-            elements = segment._elements = [e.split(s.component) for e in body.split(s.element)]
+        if _MARK not in body and (rep is None or rep not in body):
+            if self.fix is not None and not body.isascii():
+                body = self.fix(body)  # a byte-level decode: the (ASCII) separators stay where they are
+            elements = segment._elements = [*map(str.split, body.split(e), repeat(self.component))]
             return elements
         elements: list[list[str]] = []
         repeats: dict[int, list[list[str]]] = {}
-        for position, element in enumerate(body.split(s.element), 1):
+        for position, element in enumerate(body.split(e), 1):
             if rep is not None and rep in element:
                 repeats[position] = [self._components(r) for r in element.split(rep)]
                 elements.append(repeats[position][0])
