@@ -46,6 +46,9 @@ from pydifact.control.characters import Characters
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
+from exchanged.formats.edifact.charsets import SYNTAX_CODECS
+from exchanged.formats.edifact.separators import DEFAULT, Separators
+
 __all__ = [
     "CODECS", "DEFAULTS", "Element", "Envelope", "Message", "SegmentSpec", "Separators", "serialise",
     "service_string_advice", "write_interchange",
@@ -60,27 +63,15 @@ SegmentSpec = tuple[str, Sequence[Element]]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-
-# TODO: exchanged/formats/edifact/separators.py (another module, being written) will own the
-# Separators dataclass with these attribute names; import it from there once it exists.
-@dataclass(frozen=True)
-class Separators:
-    """The six UNA service characters (ISO 9735 UNA, positions 1 to 6)."""
-
-    component: str = ":"
-    element: str = "+"
-    decimal: str = "."
-    release: str = "?"
-    repetition: str = " "
-    segment: str = "'"
-
-    def __post_init__(self) -> None:
-        check_separators(self)
+DEFAULTS = DEFAULT
+"""ISO 9735's default service characters, syntax version 3: ``UNA:+.? '``."""
 
 
 def check_separators(separators: Separators) -> None:
-    """Refuse service characters that cannot delimit anything: each one character, no letters,
-    digits or control characters, the delimiters all different; decimal mark ``.`` or ``,``."""
+    """Refuse service characters we cannot write with: each one character, no letters, digits or
+    control characters, the delimiters and the decimal mark all different, decimal mark ``.`` or
+    ``,``, and a release character (``Separators`` allows a space there, meaning "none", for
+    reading; a writer needs one)."""
     named = {
         "component": separators.component,
         "element": separators.element,
@@ -102,10 +93,6 @@ def check_separators(separators: Separators) -> None:
         raise ValueError(f"the service characters and the decimal mark must all differ: {named}")
 
 
-DEFAULTS = Separators()
-"""ISO 9735's default service characters, syntax version 3: ``UNA:+.? '``."""
-
-
 def service_string_advice(separators: Separators = DEFAULTS) -> str:
     """The UNA segment for ``separators``, e.g. ``UNA:+.? '``."""
     return "UNA" + str(_characters(separators))
@@ -124,6 +111,7 @@ def serialise(
     and allowed since readers skip line breaks between segments; ``False`` writes one long line.
     Raises ``ValueError`` for a bad tag, a segment without data or a control character in data.
     """
+    check_separators(separators)
     serializer = _Serializer(separators)
     built = [_segment(tag, elements) for tag, elements in segments]
     return serializer.serialize(built, with_una_header=una, break_lines=newline)
@@ -187,14 +175,9 @@ def _check_text(tag: str, position: int, text: str) -> None:
 
 # --- an interchange: UNA, UNB, messages (UNH ... UNT), UNZ (ISO 9735 syntax versions 3 and 4) ------
 
-CODECS = {
-    "UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOD": "iso8859-2", "UNOE": "iso8859-5",
-    "UNOF": "iso8859-7", "UNOG": "iso8859-3", "UNOH": "iso8859-4", "UNOI": "iso8859-6",
-    "UNOJ": "iso8859-8", "UNOK": "iso8859-9", "UNOY": "utf-8",
-}
-"""Python codec of each syntax identifier written (UNB S001 0001, ISO 9735 code list 0001): levels
-A and B are subsets of ISO 646 (ASCII), C to K parts of ISO 8859, Y is ISO 10646 in UTF-8 (syntax
-version 4 only)."""
+CODECS = SYNTAX_CODECS
+"""Python codec of each syntax identifier (UNB S001 0001, ISO 9735 code list 0001), shared with the
+reader: UNOA/UNOB ASCII, UNOC..UNOK parts of ISO 8859, UNOY/UNOW UTF-8 (syntax version 4 only)."""
 
 
 @dataclass(frozen=True)
@@ -231,8 +214,8 @@ def write_interchange(envelope: Envelope, messages: Sequence[Message], *, decima
     """
     if envelope.syntax not in CODECS:
         raise ValueError(f"syntax identifier {envelope.syntax!r} is not one of {sorted(CODECS)}")
-    if envelope.syntax == "UNOY" and envelope.version < 4:
-        raise ValueError("UNOY (ISO 10646) needs syntax version 4")
+    if envelope.syntax in ("UNOY", "UNOW") and envelope.version < 4:
+        raise ValueError(f"{envelope.syntax} (ISO 10646) needs syntax version 4")
     if not re.fullmatch(r"[!-~]{1,14}", envelope.control_ref):
         raise ValueError(f"an interchange control reference (0020) is 1 to 14 characters, not {envelope.control_ref!r}")
     v4 = envelope.version >= 4

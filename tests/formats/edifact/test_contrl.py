@@ -157,3 +157,11 @@ def test_bad_config() -> None:
         ContrlConfig(sender_id="with space")
     with pytest.raises(ValidationError):
         ContrlConfig(colour="red")  # type: ignore[call-arg]
+
+
+def test_our_reader_reads_it() -> None:
+    envelope = pytest.importorskip("exchanged.formats.edifact.envelope")
+    file = envelope.read_interchanges(write_contrl(REJECTED, ContrlConfig(), "56", NOW))
+    messages = list(file.messages())
+    assert not file.issues and [(m.type, m.rejected, m.issues) for m in messages] == [("CONTRL", False, [])]
+    assert [s.elements for s in messages[0].segments if s.tag == "UCD"][1] == [["12"], ["1", "2"]]

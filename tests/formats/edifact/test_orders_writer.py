@@ -296,11 +296,24 @@ def orders(draw: st.DrawFn, alphabet: st.SearchStrategy[str]) -> Order:
     })
 
 
-def read_back(text: str, mark: str) -> dict[str, Any]:
-    """The order's facts as a partner's reader (pydifact) sees them."""
+def via_pydifact(data: bytes, codec: str) -> list[tuple[str, list[list[str]]]]:
+    """The segments as pydifact's parser reads them, each element as its list of components."""
+    return [(tag, [e if isinstance(e, list) else [e] for e in elements]) for tag, elements in read_with_pydifact(data.decode(codec))]
+
+
+def via_our_reader(data: bytes, codec: str) -> list[tuple[str, list[list[str]]]]:
+    """The segments as our own reader (envelope.read_interchanges) reads them, without issues."""
+    envelope = pytest.importorskip("exchanged.formats.edifact.envelope")
+    file = envelope.read_interchanges(data)
+    messages = list(file.messages())
+    assert not file.issues and [(m.rejected, m.issues) for m in messages] == [(False, [])]
+    return [(segment.tag, segment.elements) for segment in messages[0].segments]
+
+
+def read_back(segments: list[tuple[str, list[list[str]]]], mark: str) -> dict[str, Any]:
+    """The order's facts as a partner's reader sees them."""
     found: dict[str, Any] = {"lines": []}
-    for tag, elements in read_with_pydifact(text):
-        parts = [e if isinstance(e, list) else [e] for e in elements]
+    for tag, parts in segments:
         if tag == "BGM":
             found["order_id"] = parts[1][0]
         elif tag == "NAD" and parts[0] == ["BY"]:
@@ -325,17 +338,34 @@ def expected(order: Order) -> dict[str, Any]:
     }
 
 
+READERS = [pytest.param(via_pydifact, id="pydifact"), pytest.param(via_our_reader, id="read_interchanges")]
+
+# Our reader flags a typographic apostrophe before "TAG+" as a pasted-over segment terminator
+# (edifact-lookalike-terminator, an error) even where the writer produced valid data such as a
+# party name ending in "’BGM", and U+FFFD as destroyed text (a warning): text with those characters
+# round-trips through pydifact only.
+_READER_HEURISTICS = "\u2018\u2019\u00b4`\ufffd"
+
+
+def alphabet_for(reader: Any, alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return alphabet.filter(lambda c: c not in _READER_HEURISTICS) if reader is via_our_reader else alphabet
+
+
+@pytest.mark.parametrize("reader", READERS)
 @settings(max_examples=100, deadline=None)
-@given(order=orders(_LATIN_1), mark=st.sampled_from(".,"))
-def test_any_latin_1_order_round_trips(order: Order, mark: str) -> None:
+@given(data=st.data(), mark=st.sampled_from(".,"))
+def test_any_latin_1_order_round_trips(reader: Any, data: st.DataObject, mark: str) -> None:
+    order = data.draw(orders(alphabet_for(reader, _LATIN_1)))
     config = OrdersConfig.model_validate({**CONFIG.model_dump(), "decimal_mark": mark})
-    text = write_orders(order, config, "17", NOW).decode("latin-1")
-    assert read_back(text, mark) == expected(order)
+    written = write_orders(order, config, "17", NOW)
+    assert read_back(reader(written, "latin-1"), mark) == expected(order)
 
 
+@pytest.mark.parametrize("reader", READERS)
 @settings(max_examples=50, deadline=None)
-@given(order=orders(_ANY))
-def test_any_unicode_order_round_trips_as_utf8(order: Order) -> None:
+@given(data=st.data())
+def test_any_unicode_order_round_trips_as_utf8(reader: Any, data: st.DataObject) -> None:
+    order = data.draw(orders(alphabet_for(reader, _ANY)))
     config = OrdersConfig.model_validate({**CONFIG.model_dump(), "charset": "UNOY"})
-    text = write_orders(order, config, "17", NOW).decode("utf-8")
-    assert read_back(text, ".") == expected(order)
+    written = write_orders(order, config, "17", NOW)
+    assert read_back(reader(written, "utf-8"), ".") == expected(order)

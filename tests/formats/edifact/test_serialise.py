@@ -164,11 +164,12 @@ def test_elements_are_strings() -> None:
         {"element": " "},
         {"segment": "\n"},
         {"component": "."},  # the decimal mark
+        {"release": " "},  # fine for reading ("no release character"), not for writing
     ],
 )
 def test_bad_separators(changes: dict[str, str]) -> None:
     with pytest.raises(ValueError):
-        Separators(**changes)
+        serialise([("UNS", ["S"])], Separators(**changes))
 
 
 def test_defaults() -> None:
