@@ -82,7 +82,7 @@ def main() -> None:
     for name, fn in (("tokenizer", tokenizer), ("read_interchanges", syntax_layer),
                      ("+ all elements", all_elements)):
         rates[name] = n / best(fn, args.repeat)
-    from pydifact.segmentcollection import Interchange  # noqa: PLC0415
+    from pydifact.segmentcollection import Interchange
 
     if args.pydifact_segments:
         cut = text.split("'\r\n")[: args.pydifact_segments]

@@ -67,6 +67,10 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "control": ("edifact-charset-invalid", "error", "control characters in the data"),
     "fffd": ("edifact-replacement-character", "warning",
              "U+FFFD replacement characters: the text was damaged before it was sent"),
+    "release": ("edifact-invalid-release", "error",
+                "release character not followed by a separator or release character"),
+    "trailing": ("edifact-trailing-separator", "warning", "superfluous separator before the segment terminator"),
+    "tag": ("edifact-invalid-segment-tag", "error", "segment tag is not three upper-case letters or digits"),
     "lookalike": ("edifact-lookalike-terminator", "error",
                   "a typographic quote where a segment terminator (') belongs: two segments run together"),
 }
@@ -126,7 +130,7 @@ def _bad_positions(raw: bytes, codec: str) -> list[int]:
 _HIGH_RUNS = re.compile("[\x80-\xff]+")
 _C1_RUNS = re.compile("[\x80-\x9f]+")
 _FFFD = re.compile("\xef\xbf\xbd")
-_CONTROL_BYTES = bytes([*range(0x00, 0x20), 0x7F])
+_CONTROL_BYTES = bytes([*range(0x20), 0x7F])
 _LOOKALIKE = "(?:\xe2\x80[\x98\x99]|[\x91\x92\xb4`])(?=[A-Z][A-Z0-9]{2}%s)"
 
 
@@ -184,3 +188,11 @@ def plan_without_declaration(data: bytes, start: int) -> CharsetPlan:
     if not raw.isascii() and not _bad_positions(raw, "utf-8"):
         return CharsetPlan("", None, "utf-8", _utf8)
     return CharsetPlan("", None, "latin-1", None)
+
+
+def describe(kind: str, what: str, plan: CharsetPlan | None) -> tuple[str, str, str]:
+    """(code, severity, message) of a finding kind, with the declared charset filled in."""
+    code, severity, message = KINDS[kind]
+    return code, severity, message.format(declared=(plan.syntax_id if plan else "") or "the declared")
+
+

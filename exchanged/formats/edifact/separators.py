@@ -23,9 +23,13 @@ Separators(component=':', element='|', decimal='.', release='?', repetition=' ',
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 UNA_LENGTH = 9  # "UNA" + six service characters
+_WS = " \t\r\n"
+_START = re.compile(r"(?<![^\s'])(?:UNA|UNB(?=[^A-Za-z0-9]))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +106,94 @@ def parse_una(text: str, pos: int = 0) -> Separators | None:
         return None
     c, e, d, r, rep, s = text[pos + 3 : pos + UNA_LENGTH]
     return Separators(component=c, element=e, decimal=d, release=r, repetition=rep, segment=s)
+
+
+IS_SEPARATORS = Separators(component="\x1f", element="\x1d", release=" ", segment="\x1c")  # level B, no UNA
+
+
+def released(text: str, at: int, release: str | None) -> bool:
+    """Whether the character at ``at`` is released (an odd run of release characters before it)."""
+    if release is None:
+        return False
+    j = at
+    while j > 0 and text[j - 1] == release:
+        j -= 1
+    return (at - j) % 2 == 1
+
+
+def segment_end(text: str, start: int, separators: Separators) -> int | None:
+    """The offset just after the first unreleased terminator at or after ``start``."""
+    at = text.find(separators.segment, start)
+    while at >= 0 and released(text, at, separators.release_char):
+        at = text.find(separators.segment, at + 1)
+    return None if at < 0 else at + 1
+
+
+@dataclass
+class TrailerScan:
+    """What a pre-scan found between a header (UNB, UNG) and its trailer (UNZ, UNE)."""
+
+    end: int  # after the trailer's terminator, or where the next interchange/group starts
+    trailer: tuple[int, int] | None  # where the trailer segment is: (start, end after its terminator)
+    messages: int  # UNH segments seen
+    groups: int  # UNG segments seen
+
+
+def segment_starts(text: str, tag: str, start: int, end: int, separators: Separators) -> Iterator[int]:
+    """Offsets of the segments tagged ``tag`` in ``text[start:end]`` (found with ``str.find``: fast).
+
+    A segment starts after an unreleased terminator and blanks or line breaks; ``tag`` must be
+    followed by an element separator or a terminator (UNA by anything).
+    """
+    term, r = separators.segment, separators.release_char
+    follow = None if tag == "UNA" else (separators.element, term)
+    at = text.find(tag, start, end)
+    while at >= 0:
+        j = at
+        while j > start and text[j - 1] in _WS:
+            j -= 1
+        if (j > start and text.startswith(term, j - len(term)) and not released(text, j - len(term), r)
+                and (follow is None or text[at + 3 : at + 4] in follow)):
+            yield at
+        at = text.find(tag, at + 3, end)
+
+
+def scan_trailer(text: str, start: int, separators: Separators, trailer: str) -> TrailerScan:
+    """Find ``trailer`` (UNZ or UNE) after ``start`` before the next header, and count UNH/UNG."""
+    stops = ("UNZ", "UNB", "UNA") if trailer == "UNZ" else ("UNE", "UNG", "UNZ", "UNB", "UNA")
+    first = {tag: next(segment_starts(text, tag, start, len(text), separators), len(text)) for tag in stops}
+    tag = min(first, key=first.__getitem__)
+    end, found = first[tag], None
+    if tag == trailer and end < len(text):
+        stop = segment_end(text, end, separators) or len(text)
+        end, found = stop, (end, stop)
+    counts = [sum(1 for _ in segment_starts(text, t, start, end, separators)) for t in ("UNH", "UNG")]
+    return TrailerScan(end, found, counts[0], counts[1])
+
+
+def first_interchange(text: str, pos: int) -> tuple[int | None, bool]:
+    """Where the first UNA/UNB starts at or after ``pos``, and whether text precedes it."""
+    while pos < len(text) and text[pos] in _WS:
+        pos += 1
+    if text.startswith(("UNA", "UNB"), pos):
+        return pos, False
+    m = _START.search(text, pos)
+    return (m.start(), True) if m else (None, False)
+
+
+def separators_for(text: str, pos: int, previous: Separators | None) -> tuple[Separators | None, int, bool]:
+    """The separators of the interchange at ``pos``: (separators or None for a cut UNA, UNB pos, declared)."""
+    if text.startswith("UNA", pos):
+        una = parse_una(text, pos)
+        pos += UNA_LENGTH
+        while pos < len(text) and text[pos] in _WS:
+            pos += 1
+        return una, pos, True
+    after = text[pos + 3 : pos + 4]
+    if after == "\x1d":
+        return IS_SEPARATORS, pos, False
+    if previous is not None and after == previous.element and after != DEFAULT.element:
+        return previous, pos, False  # no UNA, but the separators of the interchange before
+    return DEFAULT, pos, False
+
+

@@ -31,9 +31,9 @@ from __future__ import annotations
 import bisect
 import gc
 import re
-from itertools import repeat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from exchanged.formats.edifact.separators import DEFAULT, Separators
 
@@ -42,15 +42,6 @@ CHUNK = 1 << 20
 _WS = " \t\r\n"
 _MARK, _PLACEHOLDERS = "\ue000", "\ue001\ue002\ue003\ue004\ue005"
 _TAG = re.compile("[A-Z0-9]{3}")
-
-# finding kind -> (issue code, severity, what the message says)
-KINDS: dict[str, tuple[str, str, str]] = {
-    "release": ("edifact-invalid-release", "error",
-                "release character not followed by a separator or release character"),
-    "trailing": ("edifact-trailing-separator", "warning", "superfluous separator before the segment terminator"),
-    "tag": ("edifact-invalid-segment-tag", "error", "segment tag is not three upper-case letters or digits"),
-}
-
 
 class Segment:
     """One segment: tag, its elements (each a list of components), where it is.
@@ -65,7 +56,7 @@ class Segment:
     """
 
     # _elements holds the segment's raw text (masked releases, no line breaks) until first parsed
-    __slots__ = ("tag", "index", "offset", "_elements", "_syntax", "_repeats")
+    __slots__ = ("_elements", "_repeats", "_syntax", "index", "offset", "tag")
 
     def __init__(self, tag: str, elements: list[list[str]] | None = None, index: int = 0, offset: int = 0,
                  repeats: dict[int, list[list[str]]] | None = None) -> None:
@@ -204,7 +195,7 @@ class Chunk:
     segments: list[Segment]
     marks: list[int]  # positions (in ``segments``) of service segments: UNB UNG UNH UNT UNE UNZ
     flags: dict[int, list[tuple[str, str]]]  # position -> [(finding kind, offending text)]
-    tail: tuple[int, str] | None = None  # unterminated text at the end of the range: (offset, text)
+    tail: tuple[int, str] | None = None  # (offset, text) of the last segment when it is unterminated
 
 
 class SegmentReader:
@@ -269,6 +260,10 @@ class SegmentReader:
             segments, marks, tail = self._split_fast(chunk, start, sep)
         else:
             segments, marks, tail = self._split_general(chunk, start, found)
+        if tail is not None:  # an unterminated last segment: kept, the envelope reader warns
+            segments.append(self._segment(*tail))
+            if segments[-1].tag in SERVICE_TAGS:
+                marks.append(len(segments) - 1)
         flags: dict[int, list[tuple[str, str]]] = {}
         for pair in (s.component + term, elem + term):
             at = chunk.find(pair)
@@ -354,6 +349,12 @@ class SegmentReader:
         self.index = i
         return out, marks, self._tail(last, off)
 
+    def _segment(self, offset: int, raw: str) -> Segment:
+        seg = Segment.__new__(Segment)
+        seg.tag, seg.offset, seg._elements, seg._syntax = raw[:3], offset, raw, self.syntax
+        seg.index = self.index = 1 if seg.tag == "UNH" else self.index + 1
+        return seg
+
     def _tail(self, last: str, off: int) -> tuple[int, str] | None:
         stripped = last.lstrip(_WS)
         if not stripped.strip(_WS):
@@ -368,7 +369,7 @@ def _bad_tag(sep: str, elem: str) -> re.Pattern[str]:
     key = (sep, elem)
     if key not in _BAD_TAGS:
         _BAD_TAGS[key] = re.compile(re.escape(sep) + "(?![A-Z0-9]{3}(?:" + re.escape(elem) + "|" + re.escape(sep)
-                                    + r"|\Z))(?=.)", re.S)
+                                    + r"|\Z))(?=.)", re.DOTALL)
     return _BAD_TAGS[key]
 
 
@@ -381,7 +382,7 @@ def tokenize(text: str, separators: Separators = DEFAULT) -> list[Segment]:
     if any(p in text for p in _MARK + _PLACEHOLDERS):
         raise ValueError("text contains U+E000..U+E005, which the tokenizer uses as placeholders")
     reader = SegmentReader(text, Syntax(separators))
-    out: list[Segment] = []
+    out: list[Segment] = []  # an unterminated last segment is included
     for chunk in reader.read(0, len(text)):
         out += chunk.segments
     return out
