@@ -160,7 +160,7 @@ def test_junk_before_is_a_warning_at_line_1():
 
 
 def test_junk_after_the_last_unz_is_an_error():
-    f, (m,) = read(ic(msg("1")) + "1r")
+    f, (_m,) = read(ic(msg("1")) + "1r")
     assert [(i.code, i.severity, i.location.line, i.location.column) for i in f.issues] == [
         ("edifact-junk-after-interchange", "error", 5, 1)]
 
@@ -185,7 +185,7 @@ def test_no_interchange_yields_messages_rejected(text, first):
 
 
 def test_invalid_segment_tag():
-    f, (m,) = read(ic(msg("1", "BG+220", "bgm+220", "BGMX+1")))
+    _f, (m,) = read(ic(msg("1", "BG+220", "bgm+220", "BGMX+1")))
     assert [(i.code, i.location.segment_tag, i.location.segment_index) for i in m.issues] == [
         ("edifact-invalid-segment-tag", "BG", 2), ("edifact-invalid-segment-tag", "bgm", 3),
         ("edifact-invalid-segment-tag", "BGMX", 4)]
@@ -193,7 +193,7 @@ def test_invalid_segment_tag():
 
 
 def test_invalid_unh_and_duplicate_reference():
-    f, (a, b, c) = read(ic(msg("1"), msg("1"), ["UNH+3", "UNT+2+3"], count=3))
+    _f, (_a, b, c) = read(ic(msg("1"), msg("1"), ["UNH+3", "UNT+2+3"], count=3))
     assert [i.code for i in b.issues] == ["edifact-duplicate-message-ref"] and not b.rejected
     assert [i.code for i in c.issues] == ["edifact-invalid-unh"] and c.rejected
 
@@ -206,7 +206,7 @@ def test_invalid_unb():
 def test_location_in_a_crlf_file_with_line_breaks_inside_segments():
     lines = ["UNB+UNOC:3+S+R+200101:1200+9'", "UNH+1+ORDERS:D:96A:UN:EAN008'", "DTM+137:200508",
              "19:102'NAD+SU+PART", "NER::9'", "FTX+AAI+++a", "b'", "LIN+1++400:EN'BAD+x?y'", "UNT+7+1'", "UNZ+1+9'"]
-    f, (m,) = read("\r\n".join(lines) + "\r\n")
+    _f, (m,) = read("\r\n".join(lines) + "\r\n")
     lin = next(s for s in m.segments if s.tag == "LIN")
     loc = m.location(lin)
     assert (loc.line, loc.column, loc.segment_index, loc.segment_tag) == (8, 1, 5, "LIN")
@@ -216,14 +216,14 @@ def test_location_in_a_crlf_file_with_line_breaks_inside_segments():
 
 def test_syntax_4_defaults_split_repetitions():
     text = ic(msg("1", "COM+a:TE*b:EM")).replace("UNOC:3", "UNOA:4")
-    f, (m,) = read(text)
+    _f, (m,) = read(text)
     assert m.segments[1].repeats == {1: [["a", "TE"], ["b", "EM"]]}
     assert m.interchange.separators.repetition == "*"
 
 
 def test_cap_on_issues_of_one_code_per_message():
     body = [f"FTX+AAA+++x{i}:'" for i in range(25)]
-    f, (m,) = read(ic(msg("1", *body)))
+    _f, (m,) = read(ic(msg("1", *body)))
     codes = [i.code for i in m.issues]
     assert codes.count("edifact-trailing-separator") == 20
     assert [i.value for i in m.issues if i.code == "edifact-more-issues"] == [5]
