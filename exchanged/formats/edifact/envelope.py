@@ -52,18 +52,15 @@ on the objects and in :attr:`EdifactFile.interchanges`: decide on publishing aft
 
 from __future__ import annotations
 
+import bisect
+import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from exchanged.formats.edifact.charsets import CharsetPlan
 from exchanged.formats.edifact.separators import DEFAULT, Separators
-from exchanged.formats.edifact.tokenizer import (
-    LineIndex,
-    Segment,
-    SegmentReader,
-    Syntax,
-)
+from exchanged.formats.edifact.tokenizer import Segment, SegmentReader, Syntax
 from exchanged.report import Issue, Location
 
 CAP = 20  # issues of one code per message (or stray segments per interchange) before counting only
@@ -149,6 +146,25 @@ class Message:
             self.issues.append(issue)
         if issue.severity == "error":
             self.rejected = True
+
+
+class LineIndex:
+    """Line (1-based) and line start of an offset, counted only when first asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+        self._asked = 0
+
+    def line_start(self, offset: int) -> tuple[int, int]:
+        """(line number, offset where that line starts)."""
+        self._asked += 1
+        if self._starts is None and self._asked > 16:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        if self._starts is not None:
+            line = bisect.bisect_right(self._starts, offset)
+            return line, self._starts[line - 1]
+        return self.text.count("\n", 0, offset) + 1, self.text.rfind("\n", 0, offset) + 1
 
 
 def read_interchanges(data: bytes) -> EdifactFile:

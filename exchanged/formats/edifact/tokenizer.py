@@ -386,22 +386,3 @@ def tokenize(text: str, separators: Separators = DEFAULT) -> list[Segment]:
     for chunk in reader.read(0, len(text)):
         out += chunk.segments
     return out
-
-
-class LineIndex:
-    """Line (1-based) and line start of an offset, counted only when first asked for."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._starts: list[int] | None = None
-        self._asked = 0
-
-    def line_start(self, offset: int) -> tuple[int, int]:
-        """(line number, offset where that line starts)."""
-        self._asked += 1
-        if self._starts is None and self._asked > 16:
-            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        if self._starts is not None:
-            line = bisect.bisect_right(self._starts, offset)
-            return line, self._starts[line - 1]
-        return self.text.count("\n", 0, offset) + 1, self.text.rfind("\n", 0, offset) + 1

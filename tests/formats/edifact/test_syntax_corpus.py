@@ -103,7 +103,7 @@ def outcome(name: str) -> dict:
         "interchanges": [{"sender": s.header.sender, "control_ref": s.header.control_ref,
                           "syntax_id": s.header.syntax_id, "message_count": s.message_count, "ok": s.ok}
                          for s in f.interchanges],
-        "messages": [{"type": ":".join((m.type, m.version, m.release, m.agency, m.association)), "ref": m.ref,
+        "messages": [{"type": f"{m.type}:{m.version}:{m.release}:{m.agency}:{m.association}", "ref": m.ref,
                       "segments": len(m.segments), "rejected": m.rejected} for m in messages],
         "issues": sorted([i.code, i.location.segment_tag, i.location.segment_index, i.location.line]
                          for i in issues),
