@@ -48,6 +48,11 @@ are known before the first message of an interchange or group is yielded: a pre-
 UNZ/UNE (or its absence), its reference and the number of UNH/UNG segments. A problem only the full
 read can find (a stray segment between messages) marks already-yielded messages rejected afterwards,
 on the objects and in :attr:`EdifactFile.interchanges`: decide on publishing after exhaustion.
+
+Locations: :attr:`Segment.offset` is a byte offset in the file (a file may mix interchanges in
+different character sets, so bytes are the one coordinate they share); lines and columns (1-based,
+columns in characters of the interchange's decoding, a BOM not counted) are computed on request.
+The state machine itself is :mod:`.envelope_reader`.
 """
 
 from __future__ import annotations
