@@ -28,6 +28,7 @@ from exchanged.pipeline import (
     utc_now,
 )
 from exchanged.publish import SourceRef, publish_batch
+from exchanged.publish.commit import display
 from exchanged.report import FileReport, Issue, Status
 
 
@@ -39,6 +40,7 @@ class Workspace:
     mappings: MappingType[str, Mapping]
     archive: Archive
     ledger: Ledger
+    _show: Callable[[Path], str] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Workspace:
@@ -55,10 +57,9 @@ class Workspace:
 
     def relative(self, path: Path) -> str:
         """A path as reports show it: relative to the base folder when inside it."""
-        try:
-            return str(path.resolve().relative_to(self.settings.base_dir.resolve()))
-        except ValueError:
-            return str(path)
+        if self._show is None:
+            self._show = display(self.settings.base_dir)
+        return self._show(path)
 
 
 def _duplicate(source: Source, earlier: FileReport | str) -> FileReport:

@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchanged.nulls import filled
+
 _NULL = "\x00"
 _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in an id (records.kinds.Identifier)
 
@@ -19,7 +21,7 @@ def key_strings(keys: pa.Table) -> pa.Array:
     parts = []
     for column in keys.columns:
         text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
-        parts.append(pc.fill_null(text, _NULL))
+        parts.append(filled(text, _NULL))
     if len(parts) == 1:
         joined = parts[0]
     else:

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from exchanged.columns.keys import first_occurrence
 from exchanged.columns.schema import ATTRIBUTES_TYPE, arrow_schema
+from exchanged.nulls import filled
 from exchanged.records.base import Entity
 from exchanged.records.fields import ATTRIBUTES, FlatField, flat_fields, nested_models
 from exchanged.records.types import ATTRIBUTE_VALUE
@@ -77,7 +78,7 @@ def _check_leaf(leaf: FlatField, raw: pa.Array) -> tuple[pa.Array, list[_Failure
         missing = pc.is_null(raw)
         failures.append(_Failure(missing, "missing-value", f"{leaf.path} is required", leaf.path, None))
     elif leaf.default is not None:
-        values = pc.fill_null(values, pa.scalar(leaf.default, leaf.kind.arrow_type))
+        values = filled(values, pa.scalar(leaf.default, leaf.kind.arrow_type))
     return values, failures
 
 
@@ -157,7 +158,7 @@ def _pool() -> ThreadPoolExecutor:
 def _combine(masks: list[pa.Array], length: int) -> np.ndarray:
     out = np.zeros(length, dtype=bool)
     for mask in masks:
-        out |= np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+        out |= np.asarray(filled(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
     return out
 
 
@@ -178,7 +179,7 @@ def validate(
         failures.append(_Failure(mask, rule.code, rule.message, rule.fields[-1], None))
 
     is_delete = (
-        np.asarray(pc.fill_null(pc.equal(batch.ops, OP_DELETE), False).to_numpy(zero_copy_only=False), dtype=bool)
+        np.asarray(filled(pc.equal(batch.ops, OP_DELETE), False).to_numpy(zero_copy_only=False), dtype=bool)
         if batch.ops is not None
         else np.zeros(length, dtype=bool)
     )
@@ -188,7 +189,7 @@ def validate(
         f if f.field in key_fields else _Failure(pc.and_(f.mask, pa.array(~is_delete)), f.code, f.message, f.field, f.raw)
         for f in failures
     ]
-    mapping_invalid = np.asarray(pc.fill_null(batch.invalid, False).to_numpy(zero_copy_only=False), dtype=bool)
+    mapping_invalid = np.asarray(filled(batch.invalid, False).to_numpy(zero_copy_only=False), dtype=bool)
     bad = _combine([f.mask for f in failures], length) | mapping_invalid
 
     key_table = pa.table({k: typed[k] for k in entity.key})
@@ -231,7 +232,7 @@ def _report(failures: list[_Failure], batch: Batch, collector: IssueCollector) -
     found: list[tuple[int, int, int]] = []  # (row index, failure order, failure id)
     total = 0
     for number, failure in enumerate(failures):
-        mask = pc.fill_null(failure.mask, False)
+        mask = filled(failure.mask, False)
         count = pc.sum(mask).as_py() or 0
         if not count:
             continue

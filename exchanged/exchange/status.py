@@ -96,7 +96,8 @@ class StatusBoard:
             return
         self._written = now
         try:
-            write_atomic(self.path, json.dumps(self.snapshot(), indent=2).encode() + b"\n")
+            # Without indent json uses its C encoder: ~10x faster, and a burst rewrites this often.
+            write_atomic(self.path, json.dumps(self.snapshot()).encode() + b"\n")
         except (OSError, TransientError):  # a status that cannot be written must not stop the work it describes
             pass
 

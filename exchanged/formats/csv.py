@@ -56,6 +56,7 @@ from exchanged.formats.csv_sniff import (
     decode_and_locate,
     reject,
 )
+from exchanged.nulls import filled
 from exchanged.report import Issue, Location
 
 __all__ = ["CsvDialect", "CsvOptions", "TabularSource", "read_csv", "read_header", "sniff_dialect",
@@ -206,7 +207,7 @@ def _unterminated(buf: bytes, start: int, end: int, nlines: int, layout: Layout,
 def _row_breaks(table: pa.Table) -> np.ndarray:
     total = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        counts = pc.fill_null(pc.count_substring(column, "\n"), 0)
+        counts = filled(pc.count_substring(column, "\n"), 0)
         total += counts.to_numpy().astype(np.int64, copy=False)
     return total
 
@@ -304,7 +305,7 @@ def _render(column: pa.ChunkedArray | pa.Array, quotechar: str, specials: str, e
         for char in specials + "\ufeff":
             if char.encode("utf-8") in present:
                 needs = pc.or_(needs, pc.match_substring(column, char))
-        needs = pc.fill_null(needs, False)
+        needs = filled(needs, False)
         if pc.any(needs).as_py():
             chosen = pc.filter(column, needs)
             quoted = pc.binary_join_element_wise(
@@ -312,7 +313,7 @@ def _render(column: pa.ChunkedArray | pa.Array, quotechar: str, specials: str, e
             column = pc.replace_with_mask(column, needs, quoted)
     if empty:
         column = pc.if_else(pc.equal(column, ""), empty, column)
-    return pc.fill_null(column, empty)
+    return filled(column, empty)
 
 
 def write_csv(table: pa.Table, dialect: CsvDialect | None = None) -> bytes:

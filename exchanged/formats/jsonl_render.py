@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchanged.formats.jsonl import split_lines
+from exchanged.nulls import filled
 
 
 def ndjson_bytes(table: pa.Table) -> bytes:
@@ -244,7 +245,7 @@ def _coded(name: str, key: str, column: pa.ChunkedArray) -> _Coded:
         values, indices = _dictionary(column.combine_chunks())
     tokens = _single(name, values).str.strip_prefix(key + ":") if len(values) else pl.Series([], dtype=pl.String)
     tokens = pl.concat([tokens, pl.Series(["null"])])
-    codes = pc.fill_null(indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = filled(indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
     return _Coded(tokens, codes)
 
 

@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchanged.nulls import filled
+
 # directive -> (fewest, most digits)
 _NUMERIC = {"d": (1, 2), "m": (1, 2), "Y": (4, 4), "y": (2, 2), "H": (1, 2), "M": (1, 2), "S": (1, 2)}
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -257,10 +259,10 @@ def strptime_exact(values: pa.Array | pa.ChunkedArray, fmt: str) -> pa.Array | p
     parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
     back = pc.strftime(parsed, format=fmt)
     same = pc.equal(back, values)
-    if not pc.all(pc.fill_null(same, True)).as_py():
+    if not pc.all(filled(same, True)).as_py():
         same = pc.or_(same, pc.equal(_round_trip_key(back), _round_trip_key(values)))
     year = pc.year(parsed)
-    ok = pc.and_(pc.fill_null(same, False), pc.and_(pc.greater_equal(year, 1000), pc.less_equal(year, 9999)))
+    ok = pc.and_(filled(same, False), pc.and_(pc.greater_equal(year, 1000), pc.less_equal(year, 9999)))
     return pc.if_else(ok, parsed, pa.scalar(None, parsed.type))
 
 
@@ -277,7 +279,7 @@ def strptime_timestamps(chunk: pa.Array, fmt: str, zone: str | None) -> pa.Array
         naive = strptime_exact(chunk, fmt)
         instant = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest", nonexistent="earliest")
         later = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest", nonexistent="latest")
-        instant = pc.if_else(pc.fill_null(pc.equal(instant, later), False), instant, pa.scalar(None, instant.type))
+        instant = pc.if_else(filled(pc.equal(instant, later), False), instant, pa.scalar(None, instant.type))
     epoch = instant.cast(pa.int64())
     ok = np.asarray(pc.is_valid(epoch).to_numpy(zero_copy_only=False), dtype=bool)
     return format_utc(np.asarray(epoch.fill_null(0).to_numpy(zero_copy_only=False)), ok)

@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchanged.nulls import filled
+
 BLANKS = " \u00a0\u202f"  # a blank as thousands separator: space, no-break space, narrow no-break space
 
 
@@ -46,7 +48,7 @@ class Notation:
 
 
 def _as_numpy(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(filled(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 _MAX_LENGTH = 255  # per-value counts are packed into 8-bit fields of one uint32 cumulative sum

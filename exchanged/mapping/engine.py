@@ -19,9 +19,15 @@ import pyarrow.compute as pc
 
 from exchanged.mapping import transforms as tf
 from exchanged.mapping.failures import Failure, IssueBudget, any_failed, build_issues
-from exchanged.mapping.source import SourceColumns, column_pattern, require_columns, unknown_columns
 from exchanged.mapping.rules import ATTRIBUTE_WILDCARD
+from exchanged.mapping.source import (
+    SourceColumns,
+    column_pattern,
+    require_columns,
+    unknown_columns,
+)
 from exchanged.mapping.spec import FieldSpec, Mapping
+from exchanged.nulls import filled
 from exchanged.records import ENTITIES
 from exchanged.records.fields import flat_fields
 from exchanged.records.kinds import DateKind, DecimalKind, Kind, TimestampKind
@@ -149,7 +155,7 @@ def _ops(mapping: Mapping, columns: SourceColumns, length: int) -> tuple[str, pa
     # Only invalid-op is reported: a code missing from a strict map is an invalid op as well.
     result = _read_field("op", spec.model_copy(update={"map_strict": False}), None, columns, None, length)
     assert result is not None
-    bad = pc.invert(pc.fill_null(pc.is_in(result.values, value_set=pa.array(OPS)), False))
+    bad = pc.invert(filled(pc.is_in(result.values, value_set=pa.array(OPS)), False))
     failure = Failure(bad, "invalid-op", "op must be upsert or delete (after map)", _label(spec), _raw(spec, columns))
     return "delta", _array(pc.if_else(bad, tf.NULL, result.values), pa.string()), [failure]
 
@@ -211,7 +217,7 @@ def _read_field(
         if spec.scale is not None:
             values = check(tf.scale_decimals(values, Decimal(spec.scale)), "invalid-decimal", f"not a number to scale by {spec.scale}")
     if spec.default_text is not None:
-        values = pc.fill_null(values, pa.scalar(spec.default_text, pa.string()))
+        values = filled(values, pa.scalar(spec.default_text, pa.string()))
     return _Field(values, failures)
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchanged.mapping.transforms import Column
+from exchanged.nulls import filled
 from exchanged.report import Issue, Location
 
 
@@ -36,7 +37,7 @@ class IssueBudget:
 
 
 def _bools(mask: Column) -> np.ndarray:
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(filled(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def any_failed(masks: list[Column], length: int) -> pa.Array:

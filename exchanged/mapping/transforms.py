@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchanged.mapping import datetimes, decimals
+from exchanged.nulls import filled
 
 Column = pa.Array | pa.ChunkedArray
 Failed = Column | None
@@ -116,7 +117,7 @@ def empty_to_null(values: Column) -> Column:
 
 def keep_empty(values: Column) -> Column:
     """Null (an empty cell, as the CSV reader gives it) becomes ``""``."""
-    return pc.fill_null(values, "") if values.null_count else values
+    return filled(values, "") if values.null_count else values
 
 
 def constant(text: str | None, length: int) -> pa.Array:
@@ -208,7 +209,7 @@ def _timestamps(chunk: pa.Array, fmt: str | None, zone: str | None) -> pa.Array:
         rest = pc.and_(pc.is_valid(chunk), pa.array(~local.ok))
         if not pc.any(rest).as_py():
             return converted
-        keep = pc.and_(rest, pc.fill_null(pc.match_substring_regex(chunk, _HAS_OFFSET), False))
+        keep = pc.and_(rest, filled(pc.match_substring_regex(chunk, _HAS_OFFSET), False))
         return pc.if_else(keep, chunk, converted)
     numeric = datetimes.compile_format(fmt)
     if numeric is not None:
@@ -264,7 +265,7 @@ def _scale(chunk: pa.Array, factor: Decimal) -> pa.Array:
     if not len(chunk):
         return pa.array([], pa.string())
     ok = decimals.notation(chunk, ".", None).ok
-    ok &= np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(chunk), _MAX_SCALED_LENGTH), False).to_numpy(zero_copy_only=False), dtype=bool)
+    ok &= np.asarray(filled(pc.less_equal(pc.utf8_length(chunk), _MAX_SCALED_LENGTH), False).to_numpy(zero_copy_only=False), dtype=bool)
     numbers = pc.cast(pc.if_else(pa.array(ok), chunk, NULL), pa.decimal256(30 + _WORK_SCALE, _WORK_SCALE))
     digits = factor.as_tuple()
     scale = max(0, -digits.exponent) if isinstance(digits.exponent, int) else 0
@@ -280,7 +281,7 @@ def _plain(text: Column) -> Column:
     """Arrow writes non-zero decimals below 1e-6 as ``1.5E-7``: those few values (too precise for a
     record anyway) are rewritten in plain notation, in a loop over those rows only."""
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    scientific = pc.fill_null(pc.match_substring(text, "E"), False)
+    scientific = filled(pc.match_substring(text, "E"), False)
     if not pc.any(scientific).as_py():
         return text
     rows = np.flatnonzero(np.asarray(scientific.to_numpy(zero_copy_only=False), dtype=bool))

@@ -22,6 +22,7 @@ change feed could miss that one line.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchanged.formats.jsonl import line_digests, lines_buffer, prefix_lines, to_jsonl
+from exchanged.nulls import filled
 from exchanged.publish.state import key_text
 
 __all__ = ["Diff", "diff", "change_parts", "upsert_lines", "next_seq", "change_file_name"]
@@ -118,16 +120,13 @@ def next_seq(changes_dir: Path, last_seq: int) -> int:
     A file beyond the manifest's ``last_seq`` is left by a publish interrupted before its manifest;
     a consumer may have read it already, so its number is never reused.
     """
-    highest = last_seq
     try:
-        names = [entry.name for entry in Path(changes_dir).iterdir()]
+        names = os.listdir(changes_dir)  # names only: the feed may hold many thousand files
     except FileNotFoundError:
         names = []
-    for name in names:
-        found = _CHANGE_FILE.match(name)
-        if found:
-            highest = max(highest, int(found.group(1)))
-    return highest + 1
+    floor = change_file_name(last_seq)  # fixed width: names compare as their numbers do
+    beyond = [name for name in names if name > floor and _CHANGE_FILE.match(name)]
+    return int(_CHANGE_FILE.match(max(beyond)).group(1)) + 1 if beyond else last_seq + 1  # type: ignore[union-attr]
 
 
 def change_file_name(seq: int) -> str:
@@ -159,4 +158,4 @@ def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
     if len(values) == 0 or len(value_set) == 0:
         return np.full(len(values), -1, dtype=np.int64)
     found = pc.index_in(values, value_set=value_set)
-    return pc.fill_null(found, -1).to_numpy().astype(np.int64, copy=False)
+    return filled(found, -1).to_numpy().astype(np.int64, copy=False)

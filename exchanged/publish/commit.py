@@ -13,9 +13,11 @@ replayed or stale) leave everything as it is.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -27,7 +29,13 @@ from exchanged.errors import output_context
 from exchanged.publish.changes import change_file_name
 from exchanged.publish.dates import is_stale
 from exchanged.publish.manifest import lists_source, write_manifest
-from exchanged.publish.marker import InputRecord, Marker, PublishRecord, Replay, write_marker
+from exchanged.publish.marker import (
+    InputRecord,
+    Marker,
+    PublishRecord,
+    Replay,
+    write_marker,
+)
 from exchanged.publish.stream import EntityStream, hold_file, release_files
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
 
@@ -134,9 +142,17 @@ def _write_changes(shop_dir: Path, writes: list[EntityWrite]) -> None:
         for path, payload in jobs:
             write_atomic(path, payload)
         return
-    with ThreadPoolExecutor(max_workers=_SYNCING, thread_name_prefix="publish-changes") as pool:
-        for future in [pool.submit(write_atomic, path, payload) for path, payload in jobs]:
-            future.result()  # the first failure is raised; the others finish or fail on their own
+    futures = [_writers().submit(write_atomic, path, payload) for path, payload in jobs]
+    wait(futures)  # all finished (or failed) before a failure is raised and the batch retried
+    for future in futures:
+        future.result()
+
+
+@functools.cache
+def _writers() -> ThreadPoolExecutor:
+    """One pool for the process: a daemon commits a batch every few hundred milliseconds in a burst,
+    and starting eight threads each time cost more than the writes they shared."""
+    return ThreadPoolExecutor(max_workers=_SYNCING, thread_name_prefix="publish-changes")
 
 
 def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:
@@ -152,15 +168,23 @@ def sha256_hex(data: Any) -> str:
 
 
 def display(root: Path | None) -> Callable[[Path], str]:
-    """Output paths as the report shows them: relative to ``root`` when under it."""
-    base = Path(root).resolve() if root is not None else None
+    """Output paths as the report shows them: relative to ``root`` when under it.
+
+    A burst shows thousands of paths, so the common case (a path spelt under ``root``) is a string
+    prefix test; only other paths pay for resolving symbolic links."""
+    if root is None:
+        return lambda path: Path(path).as_posix()
+    base = Path(root).resolve()
+    prefixes = tuple(dict.fromkeys((os.path.abspath(root) + os.sep, str(base) + os.sep)))
 
     def show(path: Path) -> str:
-        if base is not None:
-            try:
-                return path.resolve().relative_to(base).as_posix()
-            except ValueError:
-                pass
-        return path.as_posix()
+        text = os.path.abspath(path)
+        for prefix in prefixes:
+            if text.startswith(prefix):
+                return Path(text[len(prefix):]).as_posix()
+        try:
+            return Path(path).resolve().relative_to(base).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
 
     return show

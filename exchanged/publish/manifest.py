@@ -76,7 +76,8 @@ def read_manifest(shop_dir: Path) -> dict[str, Any]:
 
 def write_manifest(shop_dir: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest atomically (the last write of a publish)."""
-    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    # One line: without indent json uses its C encoder, and a burst writes the manifest per batch.
+    text = json.dumps(manifest, ensure_ascii=False) + "\n"
     write_atomic(Path(shop_dir) / MANIFEST, text.encode())
 
 

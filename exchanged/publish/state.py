@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from exchanged.errors import OutputUnavailable
 from exchanged.formats.jsonl import jsonl_lines, split_lines
+from exchanged.nulls import filled
 
 __all__ = ["CurrentState", "StoredState", "align", "conform", "key_text", "sort_by_key", "duplicate_keys",
            "strictly_ascending", "keys_carried_over"]
@@ -157,7 +158,7 @@ def _paired(t: pa.DataType) -> bool:
 
 def _differs(old: pa.ChunkedArray, new: pa.ChunkedArray) -> np.ndarray:
     """Per row: the values differ (a null equals a null only)."""
-    same = pc.fill_null(pc.equal(old, new), False)
+    same = filled(pc.equal(old, new), False)
     if old.null_count or new.null_count:
         same = pc.or_(same, pc.and_(pc.is_null(old), pc.is_null(new)))
     return ~same.to_numpy()
@@ -255,7 +256,7 @@ def duplicate_keys(keys: pa.Array) -> int:
     if len(keys) < 2:
         return 0
     same = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1))
-    return int(pc.sum(pc.fill_null(same, True).cast(pa.int64())).as_py() or 0)
+    return int(pc.sum(filled(same, True).cast(pa.int64())).as_py() or 0)
 
 
 def _ascending(column: pa.ChunkedArray) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchanged.nulls import filled
 from exchanged.records.column_bytes import column_bytes, has_control, only_bytes
 
 DECIMAL_PRECISION = 24
@@ -61,7 +62,7 @@ def _longest(values: pa.Array) -> int:
 
 def _failing(ok: pa.Array, present: pa.Array) -> pa.Array:
     """Rows that hold a value and do not pass ``ok`` (nulls in ``ok`` count as failing)."""
-    return pc.and_(present, pc.invert(pc.fill_null(ok, False)))
+    return pc.and_(present, pc.invert(filled(ok, False)))
 
 
 class Kind:
@@ -191,7 +192,7 @@ class Gtin(Kind):
         if fast is not None:
             return fast
         present = pc.is_valid(values)
-        shape_ok = pc.fill_null(pc.match_substring_regex(values, r"^(?:\d{8}|\d{12,14})$"), False)
+        shape_ok = filled(pc.match_substring_regex(values, r"^(?:\d{8}|\d{12,14})$"), False)
         padded = pc.utf8_lpad(pc.if_else(shape_ok, values, "00000000000000"), 14, "0")
         padded = padded.combine_chunks() if isinstance(padded, pa.ChunkedArray) else padded
         # Fixed-width digits: the data buffer is n rows x 14 ASCII bytes, so the GS1 weighted sum
@@ -281,7 +282,7 @@ class DecimalKind(Kind):
         too_low = pc.less(typed, pa.scalar(self.minimum, DECIMAL_TYPE)) if self.minimum is not None else None
         too_high = pc.greater(typed, pa.scalar(self.maximum, DECIMAL_TYPE)) if self.maximum is not None else None
         outside = too_low if too_high is None else too_high if too_low is None else pc.or_(too_low, too_high)
-        bad_range = pc.fill_null(outside, False)
+        bad_range = filled(outside, False)
         failures.append((bad_range, "out-of-range", self._range_message()))
         return ColumnCheck(pc.if_else(bad_range, pa.scalar(None, DECIMAL_TYPE), typed), failures)
 
@@ -292,11 +293,11 @@ class DecimalKind(Kind):
         stripped = pc.if_else(pc.starts_with(stripped, "."), pc.binary_join_element_wise("0", stripped, ""), stripped)
         stripped = pc.if_else(pc.starts_with(stripped, "-."), pc.replace_substring(stripped, "-.", "-0.", max_replacements=1), stripped)
         stripped = pc.if_else(pc.ends_with(stripped, "."), pc.utf8_slice_codeunits(stripped, 0, -1), stripped)
-        shape = pc.fill_null(pc.match_substring_regex(values, _DECIMAL_PATTERN), False)
+        shape = filled(pc.match_substring_regex(values, _DECIMAL_PATTERN), False)
         integer_digits = DECIMAL_PRECISION - DECIMAL_SCALE
         # Trailing zeros beyond the scale are exact (1.5000000 == 1.5); other extra digits are not.
         trimmed = pc.replace_substring_regex(stripped, r"(\.\d*?)0+$", r"\1")
-        fits = pc.fill_null(
+        fits = filled(
             pc.match_substring_regex(trimmed, rf"^-?0*\d{{1,{integer_digits}}}(?:\.\d{{0,{DECIMAL_SCALE}}})?$"),
             False,
         )
@@ -347,7 +348,7 @@ def _calendar_dates(text: pa.Array) -> pa.Array:
     the dates that format back to the same text."""
     parsed = pc.strptime(text, "%Y-%m-%d", "s", error_is_null=True)
     same = pc.equal(pc.strftime(parsed, "%Y-%m-%d"), text)
-    return pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
+    return pc.if_else(filled(same, False), parsed, pa.scalar(None, parsed.type))
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,7 @@ class DateKind(Kind):
         raise KindError(self.code, "not a valid date YYYY-MM-DD")
 
     def column(self, values: pa.Array) -> ColumnCheck:
-        shape = pc.fill_null(pc.match_substring_regex(values, _DATE_PATTERN), False)
+        shape = filled(pc.match_substring_regex(values, _DATE_PATTERN), False)
         parsed = _calendar_dates(pc.if_else(shape, values, pa.scalar(None, pa.string())))
         ok = pc.is_valid(parsed)
         bad = _failing(ok, pc.is_valid(values))
@@ -408,13 +409,13 @@ class TimestampKind(Kind):
         raise KindError(self.code, "not an ISO 8601 timestamp with time zone")
 
     def column(self, values: pa.Array) -> ColumnCheck:
-        shape = pc.fill_null(pc.match_substring_regex(values, _TIMESTAMP_PATTERN), False)
+        shape = filled(pc.match_substring_regex(values, _TIMESTAMP_PATTERN), False)
         # Arrow's cast parses this ISO 8601 shape but rolls impossible days over and fails the whole
         # array on one bad value: check the calendar date first, cast only what passed.
         date_ok = pc.is_valid(_calendar_dates(pc.utf8_slice_codeunits(values, 0, 10)))
         text = pc.if_else(pc.and_(shape, date_ok), values, pa.scalar(None, pa.string()))
         parsed = pc.cast(text, TIMESTAMP_TYPE)
-        in_range = pc.fill_null(pc.less_equal(pc.year(parsed), 9999), False)
+        in_range = filled(pc.less_equal(pc.year(parsed), 9999), False)
         parsed = pc.if_else(in_range, parsed, pa.scalar(None, TIMESTAMP_TYPE))
         bad = _failing(pc.is_valid(parsed), pc.is_valid(values))
         return ColumnCheck(parsed, [(bad, self.code, "not an ISO 8601 timestamp with time zone")])

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 import pyarrow.compute as pc
 from pydantic import Field
 
+from exchanged.nulls import filled
 from exchanged.records.base import Record, RowRule
 from exchanged.records.types import CurrencyCode, Date, Id, MinQuantity, Money
 
@@ -27,7 +28,7 @@ class Price(Record):
             message="valid_to is before valid_from",
             fields=("valid_from", "valid_to"),
             broken=lambda v: v["valid_from"] is not None and v["valid_to"] is not None and v["valid_to"] < v["valid_from"],
-            broken_rows=lambda c: pc.fill_null(pc.less(c["valid_to"], c["valid_from"]), False),
+            broken_rows=lambda c: filled(pc.less(c["valid_to"], c["valid_from"]), False),
         ),
     )
 
