@@ -46,11 +46,12 @@ Line breaks and tabs in free text become spaces; other control characters are re
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import zoneinfo
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -70,6 +71,7 @@ from exchanged.report import Issue, Location
 
 __all__ = ["OrdersConfig", "write_orders"]
 
+_log = logging.getLogger(__name__)
 
 
 def _code(default: str, description: str) -> str:
@@ -83,9 +85,9 @@ class OrdersConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sender_id: str = Field(pattern=r"^[!-~]{1,35}$", description="UNB S002 0004: our id, usually our GLN")
-    sender_qualifier: str | None = Field("14", description="UNB S002 0007: 14 = GLN (EAN International); unset: none")
+    sender_qualifier: str | None = Field("14", pattern=r"^[0-9A-Z]{1,4}$", description="UNB S002 0007: 14 = GLN (EAN International); unset: none")
     recipient_id: str = Field(pattern=r"^[!-~]{1,35}$", description="UNB S003 0010: the ERP's id, usually its GLN")
-    recipient_qualifier: str | None = Field("14", description="UNB S003 0007: 14 = GLN; unset: none")
+    recipient_qualifier: str | None = Field("14", pattern=r"^[0-9A-Z]{1,4}$", description="UNB S003 0007: 14 = GLN; unset: none")
     charset: Literal["UNOC", "UNOY"] = Field("UNOC", description="UNOC:3 (ISO 8859-1) or UNOY:4 (UTF-8); text outside it is rejected")
     decimal_mark: Literal[".", ","] = Field(".", description="decimal mark, declared in UNA")
     newline: bool = Field(True, description="a line break after every segment")
@@ -93,9 +95,9 @@ class OrdersConfig(BaseModel):
     application_reference: str | None = Field(None, pattern=r"^[!-~]{1,14}$", description="UNB 0026, when the partner wants one")
     acknowledgement_request: bool = Field(False, description="UNB 0031 = 1: ask the ERP for a CONTRL")
     test_indicator: bool = Field(False, description="UNB 0035 = 1: a test interchange")
-    message_version: str = Field("D", description="UNH S009 0052")
-    message_release: str = Field("96A", description="UNH S009 0054")
-    association_code: str | None = Field("EAN008", description="UNH S009 0057: EANCOM ORDERS version 008")
+    message_version: str = _code("D", "UNH S009 0052")
+    message_release: str = _code("96A", "UNH S009 0054")
+    association_code: str | None = Field("EAN008", pattern=r"^[0-9A-Z]{1,6}$", description="UNH S009 0057: EANCOM ORDERS version 008")
     document_code: str = _code("220", "BGM 1001: 220 = order")
     message_function: str = _code("9", "BGM 1225: 9 = original")
     customer_id_agency: str = _code("91", "NAD BY 3055 for a customer id that is not a GLN: 91 = assigned by the seller")
@@ -103,7 +105,7 @@ class OrdersConfig(BaseModel):
     gtin_type: str = _code("EN", "LIN 7143: EN (EANCOM 97); SRV for EANCOM 2002 partners")
     sku_type: str = _code("SA", "PIA 7143: SA = supplier's article number")
     quantity_qualifier: str = _code("21", "QTY 6063: 21 = ordered quantity")
-    unit_codes: dict[str, str] = Field(default_factory=dict, description='QTY 6411 per Rec. 20 unit, e.g. {"C62": "PCE"}; "" leaves 6411 out')
+    unit_codes: dict[str, Annotated[str, Field(pattern=r"^[0-9A-Z]{0,3}$")]] = Field(default_factory=dict, description='QTY 6411 per Rec. 20 unit, e.g. {"C62": "PCE"}; "" leaves 6411 out')
     price_qualifier: str = _code("AAA", "PRI 5125: AAA = calculation net")
     descriptions: bool = Field(True, description="write line descriptions as IMD+F")
     net_qualifier: str = _code("79", "summary MOA 5025 of totals.net: 79 = total line items amount")
@@ -125,10 +127,12 @@ def write_orders(order: Order, config: OrdersConfig, control_ref: str, now: dt.d
     """One interchange holding one ORDERS message for ``order``; ``now`` is the UNB preparation time.
 
     Raises ``InputRejected`` (``edifact-too-long``, ``edifact-charset``) when the order cannot be
-    written faithfully; warnings (text cut with ``overflow = "truncate"``) go to ``issues``.
+    written faithfully; warnings (text cut with ``overflow = "truncate"``) go to ``issues``, or to
+    the log without it.
     """
     zone = zoneinfo.ZoneInfo(config.timezone)
-    text = _Text(config, issues if issues is not None else [])
+    warnings: list[Issue] = issues if issues is not None else []
+    text = _Text(config, warnings)
     version = 4 if config.charset == "UNOY" else 3
     envelope = Envelope(
         syntax=config.charset, version=version,
@@ -139,6 +143,9 @@ def write_orders(order: Order, config: OrdersConfig, control_ref: str, now: dt.d
     )
     identifier = ["ORDERS", config.message_version, config.message_release, "UN", config.association_code or ""]
     body = list(_body(order, config, text, zone))
+    if issues is None:
+        for warning in warnings:
+            _log.warning("order %s: %s: %s", order.order_id, warning.location.field, warning.message)
     return write_interchange(envelope, [Message("1", identifier, body)], decimal=config.decimal_mark, newline=config.newline)
 
 

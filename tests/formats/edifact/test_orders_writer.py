@@ -242,12 +242,19 @@ def test_truncate_cuts_text_with_a_warning_but_never_ids() -> None:
         write_orders(Order.model_validate(order_data(order_id="X" * 36)), config, "17", NOW)
 
 
+def test_without_an_issue_list_warnings_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    config = OrdersConfig.model_validate({**CONFIG.model_dump(), "overflow": "truncate"})
+    write_orders(Order.model_validate(order_data(billing_address={"name": "N" * 200})), config, "17", NOW)
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and "billing_address.name" in caplog.text
+
+
 @pytest.mark.parametrize(
     "changes",
     [
         {"sender_id": ""}, {"sender_id": "with space"}, {"recipient_id": "R" * 36}, {"timezone": "Mars/Olympus"},
         {"gtin_type": "toolong"}, {"charset": "UNOB"}, {"decimal_mark": ";"}, {"colour": "red"},
-        {"application_reference": "A" * 15},
+        {"application_reference": "A" * 15}, {"unit_codes": {"C62": "PIECE"}}, {"sender_qualifier": "with space"},
+        {"association_code": "EAN0080"},
     ],
 )
 def test_bad_config(changes: dict[str, Any]) -> None:
