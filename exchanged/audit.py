@@ -94,6 +94,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             done_at   TEXT NOT NULL                  -- ledger timestamp form
         )""",
     ),
+    (
+        # EDIFACT interchanges applied (DESIGN §1: the same interchange is a duplicate even in
+        # another layout). Outside the chain, like retention: the report's JSON is the record.
+        """CREATE TABLE interchanges (
+            key       TEXT PRIMARY KEY,              -- UNB S002 0004:0007 + 0020
+            report_id TEXT NOT NULL                  -- reports.id of the input that applied it
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 RETENTION_ACTIONS = ("compress", "delete")
@@ -177,10 +185,14 @@ class Ledger:
         """Append ``report``; raises :class:`DuplicateReportId` if its id is already recorded."""
         self.record_all([report])
 
-    def record_all(self, reports: list[FileReport]) -> None:
+    def record_all(self, reports: list[FileReport], interchanges: dict[str, list[str]] | None = None) -> None:
         """Append ``reports`` in order, in one transaction (one sync to disk for a whole batch: the
-        daemon commits bursts of small files together); all or none are recorded."""
+        daemon commits bursts of small files together); all or none are recorded. ``interchanges``:
+        report id -> the EDIFACT interchange keys that input applied."""
         with self._transaction() as db:
+            for report_id, keys in (interchanges or {}).items():
+                db.executemany("INSERT OR IGNORE INTO interchanges (key, report_id) VALUES (?, ?)",
+                               [(key, report_id) for key in keys])
             last = db.execute(
                 "SELECT seq, row_hash FROM reports ORDER BY seq DESC LIMIT 1"
             ).fetchone()
@@ -313,6 +325,17 @@ class Ledger:
                 (sha256.lower(), *PUBLISHED_STATUSES),
             ).fetchone()
         return FileReport.model_validate_json(row[0]) if row else None
+
+    def find_interchange(self, keys: list[str]) -> tuple[str, FileReport] | None:
+        """The first of ``keys`` (EDIFACT interchanges) an earlier input applied, with its report."""
+        with self._lock, self._errors():
+            for key in keys:
+                row = self._db.execute(
+                    "SELECT r.report_json FROM interchanges i JOIN reports r ON r.id = i.report_id WHERE i.key = ?",
+                    (key,)).fetchone()
+                if row:
+                    return key, FileReport.model_validate_json(row[0])
+        return None
 
     def query(
         self,

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     retry_max: float = Field(300.0, gt=0, le=86400, description="longest wait between two retries (the wait doubles up to it)")
     retention_days: int | None = Field(None, ge=1, description="archived originals older than this many days are compressed or deleted; their ledger rows stay (unset: keep all)")
     retention_action: Literal["compress", "delete"] = Field("compress", description="what retention does to an old original")
+    # --- EDIFACT ------------------------------------------------------------------------------------
+    contrl: bool = Field(False, description="answer every EDIFACT interchange received with a CONTRL (syntax acknowledgement) in outbox/erp/")
+    contrl_sender: str | None = Field(None, pattern=r"^[!-~]{1,35}$", description="UNB sender id of those CONTRLs (unset: the recipient the interchange named)")
     base_dir: Path = Field(Path("."), description="folder the relative paths above start from (set from the config file's location)", exclude=True)
 
     def folder(self, name: str) -> Path:

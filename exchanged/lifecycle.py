@@ -13,6 +13,7 @@ from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exchanged.acknowledge import acknowledge
 from exchanged.archive import Archive, StagedOriginal
 from exchanged.audit import Ledger
 from exchanged.config import Settings
@@ -62,11 +63,26 @@ class Workspace:
         return self._show(path)
 
 
-def _duplicate(source: Source, earlier: FileReport | str) -> FileReport:
-    """The report of ``source`` whose content was processed before (``earlier``: that report, or the
-    id of an input earlier in the same batch)."""
+def _interchange_seen(keys: list[str], seen: dict[str, str], workspace: Workspace) -> tuple[str, FileReport | str] | None:
+    """The first EDIFACT interchange (UNB sender + 0020) of ``keys`` applied before, and by whom."""
+    for key in keys:
+        if key in seen:
+            return key, seen[key]
+    return workspace.ledger.find_interchange(keys)
+
+
+def _duplicate(source: Source, earlier: FileReport | str, *, interchange: str | None = None) -> FileReport:
+    """The report of ``source`` whose content (or, with ``interchange``, whose EDIFACT interchange)
+    was processed before (``earlier``: that report, or the id of an input earlier in the batch)."""
     earlier_id = earlier if isinstance(earlier, str) else earlier.id
     where = "" if isinstance(earlier, str) else f" ({earlier.file})"
+    if interchange is not None:
+        sender, _, ref = interchange.rpartition("+")
+        issue = Issue(code="duplicate-interchange", severity="warning", value=interchange,
+                      message=f"interchange {ref} from {sender} (UNB 0020) was processed before as {earlier_id}{where}; "
+                              "nothing published")
+        return FileReport(id=source.id, file=source.display_name, sha256=source.sha256, size=len(source.data),
+                          status=Status.DUPLICATE, format="edifact", received_at=iso(source.received_at), issues=[issue])
     return FileReport(
         id=source.id, file=source.display_name, sha256=source.sha256,
         size=len(source.data), status=Status.DUPLICATE,
@@ -144,9 +160,15 @@ def commit(batch: list[Pending], workspace: Workspace, progress: PhaseHook = no_
             reports.append(_duplicate(source, earlier))
             continue
         report = item.evaluation.report
+        if report.status in (Status.ACCEPTED, Status.PARTIAL) and item.evaluation.interchanges and not item.replay:
+            sent = _interchange_seen(item.evaluation.interchanges, seen, workspace)
+            if sent is not None:
+                reports.append(_duplicate(source, sent[1], interchange=sent[0]))
+                continue
         reports.append(report)
         if report.status in (Status.ACCEPTED, Status.PARTIAL):
             seen[source.sha256] = source.id
+            seen.update((key, source.id) for key in item.evaluation.interchanges)
             publishing.append((item, report))
     if publishing:
         progress("publishing")
@@ -154,9 +176,13 @@ def commit(batch: list[Pending], workspace: Workspace, progress: PhaseHook = no_
     progress("archiving")
     unrecorded = [(item, report) for item, report in zip(batch, reports)
                   if report is not None and workspace.ledger.get(report.id) is None]
+    for item, report in unrecorded:
+        acknowledge(item.evaluation.acks, report, workspace.settings, workspace.relative)
     stored = [path for item, report in unrecorded if (path := _archive(item, report, workspace)) is not None]
     workspace.archive.sync_folders(stored)  # once per dated folder, not once per file
-    workspace.ledger.record_all([report for _, report in unrecorded])  # the rows last, one transaction
+    applied = {report.id: item.evaluation.interchanges for item, report in unrecorded
+               if item.evaluation.interchanges and report.status in (Status.ACCEPTED, Status.PARTIAL, Status.STALE)}
+    workspace.ledger.record_all([report for _, report in unrecorded], applied)  # the rows last, one transaction
     return [r for r in reports if r is not None]
 
 

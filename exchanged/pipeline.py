@@ -16,6 +16,7 @@ from collections.abc import Mapping as MappingType
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from exchanged.columns import arrow_schema, validate
 from exchanged.columns.validate import ValidRecords
@@ -89,6 +90,8 @@ class Evaluation:
     updates: list[EntityUpdate] = field(default_factory=list)
     mapping: Mapping | None = None
     document_date: str | None = None  # the input's own date (ISO), when its format or mapping gives one
+    interchanges: list[str] = field(default_factory=list)  # EDIFACT: sender:qualifier+control ref per UNB
+    acks: list[Any] = field(default_factory=list)  # EDIFACT: the CONTRL verdict per interchange
 
 
 def _draft(source: Source) -> FileReport:
@@ -142,7 +145,14 @@ def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Set
         progress("mapping")
         batches = apply_mapping(mapping, table, issue_limit=settings.issue_limit)
     except InputRejected as rejected:
-        return _reject(report, rejected.issue, collector)
+        evaluation = _reject(report, rejected.issue, collector)
+        if report.format == "edifact" and report.mapping is None:  # say what else is wrong with it
+            from exchanged.formats.edifact.records import syntax_verdict
+
+            issues, evaluation.acks = syntax_verdict(source.data)
+            collector.extend(issues)
+            report.issues, report.issues_truncated = collector.issues, collector.truncated
+        return evaluation
     results: list[tuple[ValidRecords, str]] = []
     progress("validating")
     for batch in batches:
@@ -150,7 +160,10 @@ def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Set
         collector.count_more(getattr(batch, "issues_truncated", 0))
         entity = ENTITIES[batch.entity]
         results.append((validate(entity, batch, collector, on_row_error=mapping.on_row_error), batch.mode))
-    return _conclude(report, collector, mapping, results, settings)
+    evaluation = _conclude(report, collector, mapping, results, settings)
+    evaluation.interchanges = list(getattr(table, "interchange_keys", []))
+    evaluation.acks = list(getattr(table, "acks", []))
+    return evaluation
 
 
 def _conclude(

@@ -228,7 +228,7 @@ def test_reopen_persists_and_sets_the_schema_version(tmp_path: Path) -> None:
         ledger.record(make("r1"))
     with Ledger(path) as again:
         assert again.get("r1") == make("r1")
-        assert again.schema_version == SCHEMA_VERSION == 2
+        assert again.schema_version == SCHEMA_VERSION == 3
     with raw(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

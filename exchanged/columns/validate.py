@@ -246,6 +246,7 @@ def _report(failures: list[_Failure], batch: Batch, collector: IssueCollector) -
     for (index, _, number), line, row in zip(kept, lines, rows):
         failure = failures[number]
         value = failure.raw[index].as_py() if failure.raw is not None else None
-        collector.add(Issue(code=failure.code, message=failure.message, value=value,
-                            location=Location(line=line, row=row, field=failure.field)))
+        where = (batch.locate(index).with_field(failure.field) if getattr(batch, "locate", None)
+                 else Location(line=line, row=row, field=failure.field))
+        collector.add(Issue(code=failure.code, message=failure.message, value=value, location=where))
     collector.count_more(total - len(kept))

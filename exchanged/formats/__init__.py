@@ -1,8 +1,8 @@
 """Input and output formats, one module each, registered here by name (no discovery magic).
 
-``detect_format`` looks at the bytes, not the file name: ERPs name files freely. Only CSV has
-readers in this release; EDIFACT and XML are recognised so that such a file is rejected with a clear
-``no-mapping`` naming its format instead of being misread as CSV.
+``detect_format`` looks at the bytes, not the file name: ERPs name files freely. CSV and EDIFACT
+have readers; XML is recognised so that such a file is rejected with a clear ``no-mapping`` naming
+its format instead of being misread as CSV.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 _BOM = b"\xef\xbb\xbf"
 _EDIFACT_START = re.compile(rb"UN[ABH][+:|]|UNA.{6}")
+# After junk lines (an ERP's banner before UNB), or without any envelope (a bare body, a mangled
+# UNB): a service segment at a line start, or segments one after another ("'" then a tag and "+").
+_EDIFACT_INSIDE = re.compile(rb"(?:^|[\r\n'])[ \t]*UN[ABH][+:|]")
+_SEGMENT_AFTER_TERMINATOR = re.compile(rb"'[ \t\r\n]*[A-Z][A-Z0-9]{2}\+")
 
 
 def detect_format(data: bytes, name: str = "") -> str:
@@ -29,7 +33,9 @@ def detect_format(data: bytes, name: str = "") -> str:
     head = head.lstrip(b" \t\r\n")
     if head.startswith(b"<"):
         return "xml"
-    if _EDIFACT_START.match(head):
+    if _EDIFACT_START.match(head) or _EDIFACT_INSIDE.search(head):
+        return "edifact"
+    if len(_SEGMENT_AFTER_TERMINATOR.findall(head)) >= 3:
         return "edifact"
     return "csv"
 
@@ -42,7 +48,18 @@ def _read_csv(data: bytes, mapping: Mapping, max_bytes: int) -> Any:
     return read_csv(data, replace(mapping.csv.options(), max_bytes=max_bytes))
 
 
-READERS: dict[str, Callable[[bytes, Mapping, int], Any]] = {"csv": _read_csv}
+def _read_edifact(data: bytes, mapping: Mapping, max_bytes: int) -> Any:
+    from exchanged.formats.edifact.records import read_edifact
+
+    assert mapping.edifact is not None  # the mapping's rules require it for format = edifact
+    selectors = {entity: [c for spec in fields.values() for c in spec.source_columns]
+                 for entity, fields in mapping.entity.items()}
+    match = mapping.match
+    return read_edifact(data, mapping.edifact, selectors,
+                        lambda m: match.accepts_message(m.type, f"{m.version}:{m.release}", m.association))
+
+
+READERS: dict[str, Callable[[bytes, Mapping, int], Any]] = {"csv": _read_csv, "edifact": _read_edifact}
 
 
 def read_for_mapping(data: bytes, mapping: Mapping, max_bytes: int) -> Any:

@@ -10,6 +10,7 @@ row marked ``invalid`` so the validator drops it (or rejects the file, per ``on_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -31,7 +32,7 @@ from exchanged.nulls import filled
 from exchanged.records import ENTITIES
 from exchanged.records.fields import flat_fields
 from exchanged.records.kinds import DateKind, DecimalKind, Kind, TimestampKind
-from exchanged.report import Issue
+from exchanged.report import Issue, Location
 
 OPS = ("upsert", "delete")
 
@@ -57,6 +58,7 @@ class EntityBatch:
     invalid: pa.Array                # bool: a transform failed for the row (issues already reported)
     issues: list[Issue] = field(default_factory=list)
     issues_truncated: int = 0        # failures beyond issue_limit, counted but not built
+    locate: Locator | None = None    # row index -> where it is, for readers richer than line/row (EDIFACT)
 
 
 @dataclass
@@ -66,14 +68,34 @@ class _Field:
 
 
 def apply_mapping(mapping: Mapping, source: TabularSource, *, issue_limit: int = 1000) -> list[EntityBatch]:
-    """Map ``source`` to one :class:`EntityBatch` per entity of ``mapping``, in mapping order."""
+    """Map ``source`` to one :class:`EntityBatch` per entity of ``mapping``, in mapping order.
+
+    A reader with rows of its own per entity (EDIFACT: a product per LIN group, a price per PRI
+    group) gives ``entities``; each entity is then mapped from its own table."""
+    per_entity = getattr(source, "entities", None)
+    if per_entity is None:
+        return _apply(mapping, source, issue_limit)
+    budget = IssueBudget(issue_limit)
+    batches = []
+    for entity, specs in mapping.entity.items():
+        rows = per_entity[entity]
+        one = mapping.model_copy(update={"entity": {entity: specs}})
+        batches.extend(_apply(one, rows, issue_limit, budget=budget, locate=rows.locate, decimal=rows.decimal))
+    return batches
+
+
+Locator = Callable[[int], Location]
+
+
+def _apply(mapping: Mapping, source: TabularSource, issue_limit: int, *, budget: IssueBudget | None = None,
+           locate: Locator | None = None, decimal: str | None = None) -> list[EntityBatch]:
     columns = SourceColumns(source.table)
     require_columns(mapping, columns)
     length = source.table.num_rows
     lines, rows = _array(source.lines, pa.int64()), _array(source.rows, pa.int64())
-    separators = _Separators(mapping, columns)
+    separators = _Separators(mapping, columns, decimal)
     mode, ops, op_failures = _ops(mapping, columns, length)
-    budget = IssueBudget(issue_limit)
+    budget = budget or IssueBudget(issue_limit)
     warnings = unknown_columns(mapping, columns)
     batches = []
     for number, (entity, specs) in enumerate(mapping.entity.items()):
@@ -88,10 +110,11 @@ def apply_mapping(mapping: Mapping, source: TabularSource, *, issue_limit: int =
                 failures.extend(result.failures)
         invalid = any_failed([f.mask for f in op_failures + failures], length)
         # A bad op spoils the row in every entity; it is reported once, with the first entity.
-        issues, truncated = build_issues((op_failures if number == 0 else []) + failures, lines, rows, budget)
+        issues, truncated = build_issues((op_failures if number == 0 else []) + failures, lines, rows, budget, locate)
         batches.append(EntityBatch(
             entity=entity, fields=_table(values, length), lines=lines, rows=rows, ops=ops, mode=mode,
             invalid=invalid, issues=(warnings if number == 0 else []) + issues, issues_truncated=truncated,
+            locate=locate,
         ))
     return batches
 
@@ -111,13 +134,16 @@ def _array(values: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa.Array:
 class _Separators:
     """Decimal notation per field: the field's own, else [csv]; ``auto`` decided once per file."""
 
-    def __init__(self, mapping: Mapping, columns: SourceColumns) -> None:
+    def __init__(self, mapping: Mapping, columns: SourceColumns, declared: str | None = None) -> None:
         self.csv = mapping.csv
+        self._declared = declared  # the file's own decimal mark (EDIFACT UNA), which has no thousands
         self._auto: str | None = None
         self._mapping = mapping
         self._columns = columns
 
     def of(self, spec: FieldSpec) -> tuple[str, str | None]:
+        if self._declared is not None and spec.decimal is None:
+            return self._declared, None
         decimal = spec.decimal or self.csv.decimal
         thousands = self.csv.thousands if spec.thousands is None else (spec.thousands or None)
         if decimal == "auto":

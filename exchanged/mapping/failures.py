@@ -7,11 +7,11 @@ the failures beyond it are only counted (``EntityBatch.issues_truncated``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from exchanged.mapping.transforms import Column
 from exchanged.nulls import filled
@@ -48,7 +48,8 @@ def any_failed(masks: list[Column], length: int) -> pa.Array:
     return pa.array(out, pa.bool_())
 
 
-def build_issues(failures: list[Failure], lines: pa.Array, rows: pa.Array, budget: IssueBudget) -> tuple[list[Issue], int]:
+def build_issues(failures: list[Failure], lines: pa.Array, rows: pa.Array, budget: IssueBudget,
+                 locate: Callable[[int], Location] | None = None) -> tuple[list[Issue], int]:
     """Issues for the failing rows in row order, at most the budget's room; and how many more."""
     found: list[tuple[int, int]] = []  # (row index, failure number)
     total = 0
@@ -66,8 +67,8 @@ def build_issues(failures: list[Failure], lines: pa.Array, rows: pa.Array, budge
             failure = failures[number]
             parts = [raw[index].as_py() for raw in failure.raw]
             value = " | ".join("" if p is None else p for p in parts) if len(parts) > 1 else (parts[0] if parts else None)
-            issues.append(Issue(code=failure.code, message=failure.message, value=value,
-                                location=Location(line=line, row=row, field=failure.field)))
+            where = locate(index).with_field(failure.field) if locate else Location(line=line, row=row, field=failure.field)
+            issues.append(Issue(code=failure.code, message=failure.message, value=value, location=where))
     return issues, total - len(kept)
 
 

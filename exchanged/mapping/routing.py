@@ -96,6 +96,8 @@ def route_file(file_name: str, data: bytes, format: str, mappings: Iterable[Mapp
     from exchanged.formats.csv import CsvOptions, read_header
 
     of_format = [m for m in mappings if m.format == format]
+    if format == "edifact":
+        return route_edifact(file_name, data, of_format)
     if format != "csv":
         if not of_format:
             raise InputRejected(Issue(code="no-mapping", message=f"no mapping reads {format} files ({base_name(file_name)})"))
@@ -125,4 +127,28 @@ def route_file(file_name: str, data: bytes, format: str, mappings: Iterable[Mapp
     return _best(file_name, scored, None)
 
 
-__all__ = ["base_name", "match_score", "route", "route_file"]
+def route_edifact(file_name: str, data: bytes, mappings: list[Mapping]) -> Mapping:
+    """The mapping for the file's first message (UNH S009): its type must be listed, and its
+    version and association code too when the mapping lists them. More conditions score higher;
+    a ``filename`` glob, when given, must match as well."""
+    from exchanged.formats.edifact.peek import first_message_type
+
+    found = first_message_type(data)
+    if found is None:
+        raise InputRejected(Issue(code="edifact-no-message", message=f"{base_name(file_name)} holds no UNH message header"))
+    scored = []
+    for mapping in mappings:
+        if not mapping.match.accepts_message(found.type, found.version, found.association):
+            continue
+        score = match_score(mapping, file_name, None)
+        if score is not None:
+            specific = (mapping.match.version is not None) + (mapping.match.association is not None)
+            scored.append(((score[0], specific, score[1]), mapping))
+    if not scored:
+        raise InputRejected(Issue(code="no-mapping", value=found.type,
+                                  message=f"no mapping reads EDIFACT {found} messages ({base_name(file_name)}); "
+                                          "add a mapping whose [match] message lists it"))
+    return _best(file_name, scored, None)
+
+
+__all__ = ["base_name", "match_score", "route", "route_edifact", "route_file"]

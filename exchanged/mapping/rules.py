@@ -95,4 +95,33 @@ def op_problems(mapping: Mapping) -> list[tuple[Key, str]]:
     return []
 
 
-__all__ = ["ATTRIBUTE_WILDCARD", "entity_problems", "op_problems"]
+def edifact_problems(mapping: Mapping) -> list[tuple[Key, str]]:
+    """An EDIFACT mapping names its message types and groups, and reads fields by selector."""
+    from exchanged.formats.edifact.selectors import SelectorError, parse_selector
+
+    problems: list[tuple[Key, str]] = []
+    if not mapping.match.message:
+        problems.append((("match", "message"), "an EDIFACT mapping names its message type(s), e.g. message = \"PRICAT\""))
+    spec = mapping.edifact
+    if spec is None:
+        return [*problems, (("edifact",), "give [edifact] levels and records")]
+    for entity in mapping.entity:
+        level = spec.records.get(entity)
+        if level is None:
+            problems.append((("edifact", "records"), f"say which group is one {entity} record ({entity} = \"LIN\")"))
+        elif level not in spec.levels:
+            problems.append((("edifact", "records", entity), f"{level!r} is not one of levels {spec.levels}"))
+    for entity, fields in mapping.entity.items():
+        for path, field in fields.items():
+            if path == ATTRIBUTE_WILDCARD:
+                problems.append((("entity", entity, path), "attributes.* reads CSV columns; name each attribute"))
+                continue
+            for selector in field.source_columns:
+                try:
+                    parse_selector(selector)
+                except SelectorError as exc:
+                    problems.append((("entity", entity, path), str(exc)))
+    return problems
+
+
+__all__ = ["ATTRIBUTE_WILDCARD", "edifact_problems", "entity_problems", "op_problems"]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from exchanged.mapping.rules import entity_problems, op_problems
+from exchanged.mapping.rules import edifact_problems, entity_problems, op_problems
 
 if TYPE_CHECKING:
     from exchanged.formats.csv import CsvOptions
@@ -177,12 +177,45 @@ class MatchSpec(_Strict):
         default_factory=list, description="header columns that must all be present (blanks and case ignored)"
     )
     priority: int = Field(0, description="breaks ties: the higher wins")
+    message: str | list[str] | None = Field(
+        None, description="EDIFACT: message type(s), UNH S009 0065 (e.g. PRICAT); required for format = edifact"
+    )
+    version: str | list[str] | None = Field(
+        None, description="EDIFACT: version and release, UNH 0052:0054 (e.g. D:96A); any one may match"
+    )
+    association: str | list[str] | None = Field(
+        None, description="EDIFACT: association assigned code, UNH 0057 (e.g. EAN008); any one may match"
+    )
 
     @property
     def globs(self) -> list[str]:
-        if self.filename is None:
-            return []
-        return [self.filename] if isinstance(self.filename, str) else list(self.filename)
+        return _listed(self.filename)
+
+    def accepts_message(self, type_: str, version: str, association: str) -> bool:
+        """Whether an EDIFACT message with this UNH S009 is one this mapping reads."""
+        return (type_ in _listed(self.message)
+                and (self.version is None or version in _listed(self.version))
+                and (self.association is None or association in _listed(self.association)))
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class EdifactSpec(_Strict):
+    """How an EDIFACT message becomes records: its segment groups, and which group is one record.
+
+    ``levels`` names the segment that opens each group, outermost first (PRICAT: LIN, then PRI).
+    A group runs to the next segment opening a group of its level or an outer one, or to an ``end``
+    segment (the summary section). A field's selector is looked up in the record's own group first,
+    then in the groups around it, then in the message header (the segments before the first group).
+    """
+
+    levels: list[str] = Field(min_length=1, description="segment tags that open a group, outermost first")
+    records: dict[str, str] = Field(description="entity -> the level whose every group is one record")
+    end: list[str] = Field(default_factory=lambda: ["UNS"], description="segments after which no group follows")
 
 
 class CsvSpec(_Strict):
@@ -264,7 +297,7 @@ class Mapping(_Strict):
 
     name: str = Field(min_length=1, description="defaults to the file name without .toml")
     description: str | None = None
-    format: Literal["csv"] = "csv"
+    format: Literal["csv", "edifact"] = "csv"
     mode: Literal["full", "delta", "auto"] = Field(
         "full", description="full snapshot, delta (upserts + deletes), or auto: delta when the op column is present"
     )
@@ -274,6 +307,7 @@ class Mapping(_Strict):
     )
     match: MatchSpec
     csv: CsvSpec = Field(default_factory=CsvSpec)
+    edifact: EdifactSpec | None = Field(None, description="format = edifact: segment groups and records")
     entity: dict[str, dict[str, FieldSpec]] = Field(description="entity -> record field path -> how to read it")
     op: FieldSpec | None = Field(None, description="delta/auto: where upsert/delete comes from")
     document_date: DocumentDateSpec | None = Field(None, description="where the input's own date is (for stale snapshots)")
@@ -283,7 +317,11 @@ class Mapping(_Strict):
     @model_validator(mode="after")
     def _rules(self) -> Mapping:
         problems: list[tuple[Key, str]] = []
-        if not self.match.globs and not self.match.columns:
+        if self.format == "edifact":
+            problems.extend(edifact_problems(self))
+        elif self.match.message or self.edifact:
+            problems.append((("format",), 'match.message and [edifact] need format = "edifact"'))
+        elif not self.match.globs and not self.match.columns:
             problems.append((("match",), "give filename or columns (or both)"))
         if self.csv.column_names and not self.match.globs:
             problems.append((("match", "filename"), "a file without header (csv.column_names) is recognised by name only"))
@@ -303,4 +341,4 @@ class Mapping(_Strict):
         return {c for s in specs for c in s.source_columns}
 
 
-__all__ = ["CsvSpec", "FieldSpec", "Mapping", "MatchSpec", "SpecProblems", "canonical_constant", "format_key"]
+__all__ = ["CsvSpec", "EdifactSpec", "FieldSpec", "Mapping", "MatchSpec", "SpecProblems", "canonical_constant", "format_key"]

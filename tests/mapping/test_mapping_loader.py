@@ -10,7 +10,9 @@ from exchanged.errors import MappingError
 from exchanged.mapping import load_mappings
 from exchanged.mapping.loader import builtin_files
 
-CANONICAL = {"canonical-product", "canonical-price", "canonical-stock", "canonical-customer"}
+CANONICAL = {"canonical-product", "canonical-price", "canonical-stock", "canonical-customer", "canonical-order_status"}
+BUILT_IN_STANDARDS = {"eancom-pricat", "eancom-invrpt", "eancom-ordrsp", "eancom-desadv", "eancom-invoic"}
+BUILT_IN = CANONICAL | BUILT_IN_STANDARDS
 
 USER_PRODUCT = """\
 name = "canonical-product"
@@ -22,17 +24,17 @@ name = "Text"
 """
 
 
-def test_the_built_in_mappings_are_the_four_canonical_layouts() -> None:
+def test_the_built_in_mappings_are_the_canonical_layouts_and_the_standards() -> None:
     mappings = load_mappings(None)
-    assert set(mappings) == CANONICAL
+    assert set(mappings) == CANONICAL | BUILT_IN_STANDARDS
     assert all(m.builtin for m in mappings.values())
-    assert {p.name for p in builtin_files()} == {f"{name}.toml" for name in CANONICAL}
+    assert {p.name for p in builtin_files()} == {f"{name}.toml" for name in CANONICAL | BUILT_IN_STANDARDS}
 
 
 def test_a_user_mapping_overrides_a_built_in_one_by_name(tmp_path: Path) -> None:
     (tmp_path / "mine.toml").write_text(USER_PRODUCT, encoding="utf-8")
     mappings = load_mappings(tmp_path)
-    assert set(mappings) == CANONICAL
+    assert set(mappings) == BUILT_IN
     assert mappings["canonical-product"].builtin is False
     assert mappings["canonical-product"].match.columns == ["Artikel", "Text"]
     assert mappings["canonical-price"].builtin is True
@@ -42,7 +44,7 @@ def test_user_mappings_add_to_the_built_in_ones(tmp_path: Path) -> None:
     (tmp_path / "acme.toml").write_text(USER_PRODUCT.replace('name = "canonical-product"\n', ""), encoding="utf-8")
     (tmp_path / "notes.txt").write_text("not a mapping", encoding="utf-8")
     (tmp_path / ".hidden.toml").write_text("not = [valid", encoding="utf-8")
-    assert set(load_mappings(tmp_path)) == CANONICAL | {"acme"}
+    assert set(load_mappings(tmp_path)) == BUILT_IN | {"acme"}
 
 
 def test_two_user_files_with_the_same_name_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +59,7 @@ def test_two_user_files_with_the_same_name_are_an_error(tmp_path: Path, monkeypa
 
 
 def test_a_missing_user_folder_means_only_the_built_in_mappings(tmp_path: Path) -> None:
-    assert set(load_mappings(tmp_path / "nope")) == CANONICAL
+    assert set(load_mappings(tmp_path / "nope")) == BUILT_IN
 
 
 def test_a_broken_user_mapping_stops_loading_with_its_location(tmp_path: Path) -> None:

@@ -117,5 +117,28 @@ def test_route_file_reads_the_header_the_way_each_mapping_reads_it() -> None:
 
 def test_route_file_without_a_mapping_for_the_format_is_no_mapping() -> None:
     with pytest.raises(InputRejected) as caught:
-        route_file("ORDERS.edi", b"UNB+UNOC:3+...'", "edifact", load_mappings(None).values())
-    assert (caught.value.issue.code, caught.value.issue.message) == ("no-mapping", "no mapping reads edifact files (ORDERS.edi)")
+        route_file("data.xml", b"<a/>", "xml", load_mappings(None).values())
+    assert (caught.value.issue.code, caught.value.issue.message) == ("no-mapping", "no mapping reads xml files (data.xml)")
+
+
+def test_an_edifact_message_type_no_mapping_lists_is_no_mapping_naming_the_type() -> None:
+    data = b"UNB+UNOC:3+S:14+R:14+261127:1200+7'UNH+1+ORDERS:D:96A:UN:EAN008'BGM+220+1'UNT+3+1'UNZ+1+7'"
+    with pytest.raises(InputRejected) as caught:
+        route_file("ORDERS.edi", data, "edifact", load_mappings(None).values())
+    assert caught.value.issue.code == "no-mapping"
+    assert "EDIFACT ORDERS D:96A (EAN008)" in caught.value.issue.message
+
+
+def test_an_edifact_file_routes_by_its_first_message_type_and_version() -> None:
+    data = b"UNA:+.? 'UNB+UNOC:3+S:14+R:14+261127:1200+7'UNH+1+PRICAT:D:96A:UN:EAN008'UNT+2+1'UNZ+1+7'"
+    assert route_file("x.edi", data, "edifact", load_mappings(None).values()).name == "eancom-pricat"
+    other_version = data.replace(b"D:96A", b"D:93A")
+    with pytest.raises(InputRejected) as caught:
+        route_file("x.edi", other_version, "edifact", load_mappings(None).values())
+    assert caught.value.issue.code == "no-mapping"
+
+
+def test_an_edifact_file_without_a_message_header_is_rejected_as_such() -> None:
+    with pytest.raises(InputRejected) as caught:
+        route_file("x.edi", b"UNB+UNOC:3+S:14+R:14+261127:1200+7'UNZ+0+7'", "edifact", load_mappings(None).values())
+    assert caught.value.issue.code == "edifact-no-message"

@@ -1,0 +1,127 @@
+"""EDIFACT benchmark: a PRICAT of 100,000 line items, end to end, against pydifact alone.
+
+    python benchmarks/bench_edifact.py [--items 100000] [--repeat 2] [--skip-pydifact]
+
+The file is an EANCOM PRICAT D.96A: per line item LIN, PIA, IMD, MEA, PRI, DTM and, for every
+fourth item, a second PRI group with a quantity break (RNG); some descriptions need release
+characters. 100,000 items are ~19 MB and ~760,000 segments, the size DESIGN §6 names.
+
+* Baseline: ``pydifact.segmentcollection.Interchange.from_str`` on the same text, in this process,
+  parsing only (no envelope checks, no records, nothing written). Target: ``exchanged process``
+  end to end (a fresh command: imports, parse, map, validate, publish, archive, ledger) at least
+  10x faster.
+* Memory: the peak RSS of ``exchanged process`` (target <= 300 MB), and of the same run on a file
+  twice as large (streaming by message: it must not need twice the memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def gtin(body: int) -> str:
+    digits = f"{body:012d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
+
+
+def pricat(items: int, *, messages: int = 1) -> bytes:
+    """A PRICAT interchange with ``items`` line items spread over ``messages`` messages."""
+    out = ["UNA:+.? '", "UNB+UNOC:3+4012345000009:14+4098765000004:14+261127:0815+BENCH1'"]
+    per = -(-items // messages)
+    n = 0
+    for m in range(1, messages + 1):
+        body = ["BGM+9+CAT-1+9'", "DTM+137:20261127:102'", "NAD+SU+4012345000009::9'", "CUX+2:EUR:8'"]
+        for _ in range(min(per, items - n)):
+            n += 1
+            name = f"Artikel {n} Größe M?+L" if n % 7 == 0 else f"Artikel {n} blau"
+            body += [f"LIN+{n}++{gtin(400638100000 + n)}:EN'", f"PIA+5+SKU{n:07d}:SA'",
+                     f"IMD+F++:::{name}'", f"MEA+PD+AAB+KGM:{n % 50}.5'",
+                     f"PRI+AAA:{n % 900 + 1}.{n % 100:02d}'", "DTM+194:20261201:102'"]
+            if n % 4 == 0:
+                body += [f"PRI+AAA:{n % 900}.50'", "RNG+4+PCE:100'", "DTM+194:20261201:102'"]
+        body.append("UNS+S'")
+        out += [f"UNH+{m}+PRICAT:D:96A:UN:EAN008'", *body, f"UNT+{len(body) + 2}+{m}'"]
+    out.append(f"UNZ+{messages}+BENCH1'")
+    return ("\n".join(out) + "\n").encode("latin-1")
+
+
+def _environment() -> dict[str, str]:
+    env = {**os.environ, "EXCHANGED_CONFIG": ""}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_exchanged(workspace: Path, path: Path) -> tuple[float, float, dict]:
+    """Wall time, peak RSS (MB) of this one child (``wait4``), and its report."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "exchanged", "process", "--json", str(path)],
+                                 cwd=workspace, stdout=out, stderr=err, env=_environment())
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if code not in (0, 1):
+            raise SystemExit(f"exchanged failed ({code}): {err.read().decode().strip()}")
+        return elapsed, usage.ru_maxrss / 1024, json.loads(out.read())[0]
+
+
+def pydifact_parse(text: str) -> float:
+    from pydifact.segmentcollection import Interchange
+
+    gc.collect()
+    started = time.perf_counter()
+    Interchange.from_str(text)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--skip-pydifact", action="store_true", help="only exchanged (pydifact takes minutes)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="exchanged-bench-edi-") as tmp:
+        root = Path(tmp)
+        data, double = pricat(args.items), pricat(2 * args.items, messages=2)
+        one, two = root / "pricat.edi", root / "pricat-2x.edi"
+        one.write_bytes(data)
+        two.write_bytes(double)
+        segments = data.count(b"'\n")
+        print(f"PRICAT: {args.items:,} line items, {segments:,} segments, {len(data) / 1e6:.1f} MB")
+        base = None if args.skip_pydifact else pydifact_parse(data.decode("latin-1"))
+        times, peaks = [], []
+        for attempt in range(args.repeat):
+            workspace = root / f"ws{attempt}"
+            workspace.mkdir()
+            elapsed, peak, report = run_exchanged(workspace, one)
+            assert report["status"] in ("accepted", "partial") and report["entities"]["product"] == args.items, report
+            times.append(elapsed)
+            peaks.append(peak)
+        workspace = root / "ws-2x"
+        workspace.mkdir()
+        _, peak_2x, report = run_exchanged(workspace, two)
+        assert report["entities"]["product"] == 2 * args.items, report
+        best = min(times)
+        if base is not None:
+            print(f"baseline  pydifact Interchange.from_str, parse only   {base:7.2f} s  "
+                  f"({segments / base:,.0f} segments/s)")
+        print(f"exchanged process, end to end (best of {args.repeat})     {best:7.2f} s  "
+              f"({segments / best:,.0f} segments/s)" + (f"  {base / best:5.1f}x faster (target >= 10x)" if base else ""))
+        print(f"peak RSS  1x file {max(peaks):6.0f} MB (target <= 300)   2x file {peak_2x:6.0f} MB "
+              f"(growth {peak_2x / max(peaks):4.2f}x)")
+        print(f"records   {report['entities']} (2x file)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Selectors applied to a whole message at once, with Arrow and numpy instead of a Python loop.
+
+A PRICAT of 100,000 line items has ~760,000 segments. Parsing each into Python lists and testing
+each field's selector segment by segment costs ~10 µs a segment, as much as pydifact itself; the
+reader would then be no faster than the baseline it must beat tenfold (DESIGN §6). Instead:
+
+* the segments' raw texts (released delimiters already masked by the tokenizer, so a separator in
+  the text is a real one) go into one Arrow string array;
+* segment groups are numbered with cumulative sums over "this segment opens a group" flags;
+* the segments of a tag are split into elements and components by Arrow kernels (padded with
+  separators first, so every segment has every position), once per tag and message;
+* a record takes the first match of its own group, else of the groups around it, else of the
+  header, by array lookups.
+
+Only the few values that hold a masked delimiter or non-ASCII bytes go through Python (unmask,
+charset fix), exactly as ``tokenizer.Syntax.parse`` would treat them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from exchanged.formats.edifact.selectors import Selector
+from exchanged.formats.edifact.separators import Separators
+from exchanged.formats.edifact.tokenizer import _MARK as MARK
+from exchanged.formats.edifact.tokenizer import Segment, Syntax
+
+_SPECIAL = re.compile("[\ue000-\ue005]|[^\\x00-\\x7f]")
+
+
+class Groups:
+    """The group structure of one message's body (UNH and the summary section left out).
+
+    ``owner[i]``: the anchor index of the innermost group segment ``i`` belongs to (-1: header).
+    ``of_level[k][i]``: the anchor index of the level-``k`` group segment ``i`` is in, or -1.
+    """
+
+    def __init__(self, tags: np.ndarray, levels: Sequence[str]) -> None:
+        n = len(tags)
+        index = np.arange(n)
+        self.anchors: list[np.ndarray] = []
+        self.of_level: list[np.ndarray] = []
+        outer_last = np.full(n, -1)
+        self.owner = np.full(n, -1)
+        for tag in levels:
+            opens = tags == tag
+            last = np.maximum.accumulate(np.where(opens, index, -1)) if n else np.full(0, -1)
+            inside = np.where(last > outer_last, last, -1)  # an outer group opened since: closed
+            self.anchors.append(np.flatnonzero(opens))
+            self.of_level.append(inside)
+            self.owner = np.where(inside >= 0, inside, self.owner)
+            outer_last = np.maximum(outer_last, last)
+
+
+class Components:
+    """The segments of one message split into elements and components, per tag, on demand and
+    once: several selectors read the same segments (PIA for products and prices alike)."""
+
+    def __init__(self, texts: pa.Array, tags: np.ndarray, separators: Separators) -> None:
+        self.texts, self.tags, self.separators = texts, tags, separators
+        self._depth: dict[str, int] = {}
+        self._candidates: dict[str, np.ndarray] = {}
+        self._elements: dict[str, pa.Array] = {}
+        self._components: dict[tuple[str, int], pa.Array] = {}
+
+    def plan(self, selector: Selector) -> None:
+        """Say what ``selector`` will read, so each tag is split once, deep enough for all."""
+        deepest = max([selector.element] + [element for element, _, _ in selector.conditions])
+        self._depth[selector.tag] = max(self._depth.get(selector.tag, 0), deepest)
+
+    def candidates(self, tag: str) -> np.ndarray:
+        if tag not in self._candidates:
+            self._candidates[tag] = np.flatnonzero(self.tags == tag)
+        return self._candidates[tag]
+
+    def component(self, tag: str, element: int, component: int) -> pa.Array:
+        """Per candidate segment of ``tag``: component ``component`` of element ``element`` ("" when
+        absent; the first repetition of a repeated element)."""
+        key = (tag, element)
+        if key not in self._components:
+            if tag not in self._elements:
+                # one separator more than the deepest element read: the rest (and the padding) lands
+                # in a last piece of its own, never in an element that is read
+                depth = max(self._depth.get(tag, 0), element) + 1
+                texts = self.texts.take(pa.array(self.candidates(tag)))
+                padded = pc.binary_join_element_wise(texts, pa.scalar(self.separators.element * depth), "")
+                self._elements[tag] = pc.split_pattern(padded, self.separators.element, max_splits=depth)
+            value = pc.list_element(self._elements[tag], element)
+            repetition = self.separators.repetition_char
+            if repetition is not None:
+                value = pc.list_element(pc.split_pattern(pc.binary_join_element_wise(
+                    value, pa.scalar(repetition), ""), repetition, max_splits=1), 0)
+            self._components[key] = value
+        parts = self._components[key]
+        c = self.separators.component
+        padded = pc.binary_join_element_wise(parts, pa.scalar(c * component), "")
+        return pc.list_element(pc.split_pattern(padded, c, max_splits=component), component - 1)
+
+
+def selector_values(selector: Selector, components: Components, groups: Groups, level: int,
+                    unmask: Callable[[str], str]) -> pa.Array:
+    """Per record of ``level`` (one per anchor of that level): the selected value, or null."""
+    candidates = components.candidates(selector.tag)
+    anchors = groups.anchors[level]
+    first = np.full(len(groups.owner) + 1, -1)  # owner anchor (+1: the header is slot 0) -> first hit
+    values = pa.nulls(0, pa.string())
+    if len(candidates):
+        ok = np.ones(len(candidates), dtype=bool)
+        for element, component, allowed in selector.conditions:
+            column = components.component(selector.tag, element, component)
+            ok &= np.asarray(pc.is_in(column, value_set=pa.array(sorted(allowed))).to_numpy(zero_copy_only=False),
+                             dtype=bool)
+        hits = np.flatnonzero(ok)
+        if len(hits):
+            values = components.component(selector.tag, selector.element, selector.component).take(pa.array(hits))
+            owners = groups.owner[candidates[hits]] + 1
+            slots, at = np.unique(owners, return_index=True)  # hits are in file order: the first wins
+            first[slots] = at
+    chosen = first[anchors + 1]
+    for outer in range(level - 1, -1, -1):  # the groups around, innermost first
+        missing = chosen < 0
+        if not missing.any():
+            break
+        parents = groups.of_level[outer][anchors[missing]]
+        chosen[missing] = np.where(parents >= 0, first[parents + 1], -1)
+    chosen = np.where(chosen < 0, first[0], chosen)  # the header
+    if not len(values):
+        return pa.nulls(len(anchors), pa.string())
+    return _clean(values.take(pa.array(np.where(chosen < 0, 0, chosen), mask=chosen < 0)), unmask)
+
+
+def _clean(values: pa.Array, unmask: Callable[[str], str]) -> pa.Array:
+    """Values with a masked delimiter or non-ASCII text, as ``Syntax.parse`` would give them."""
+    special = pc.match_substring_regex(values, _SPECIAL.pattern)
+    if not pc.any(special).as_py():
+        return values
+    out = values.to_pylist()
+    for i in np.flatnonzero(np.asarray(special.to_numpy(zero_copy_only=False), dtype=bool)):
+        out[i] = unmask(out[i])
+    return pa.array(out, pa.string())
+
+
+def segment_arrays(segments: Sequence[Segment], syntax: Syntax) -> tuple[pa.Array, np.ndarray]:
+    """The raw texts (tag included, released delimiters masked) and the tags of ``segments``."""
+    raws = [s._elements for s in segments]  # the raw text until a segment is parsed (tokenizer.Segment)
+    if not all(raw.__class__ is str for raw in raws):
+        raws = [raw if raw.__class__ is str else _masked(s, syntax) for s, raw in zip(segments, raws)]
+    return pa.array(raws, pa.string()), np.array([s.tag for s in segments], dtype="U8")
+
+
+def _masked(segment: Segment, syntax: Syntax) -> str:
+    """The raw text of a segment parsed already (rare: the envelope layer parses service segments),
+    with its delimiters masked again the tokenizer's way."""
+    s = syntax.separators
+    masks = {char: mark for mark, char in syntax.unmask.items() if char is not None and char in s.delimiters}
+    table = {ord(char): MARK + chr(mark) for char, mark in masks.items()}
+    elements = []
+    for position, element in enumerate(segment.elements, 1):
+        repeats = segment.repeats.get(position, [element])
+        elements.append((s.repetition_char or "").join(
+            s.component.join(value.translate(table) for value in rep) for rep in repeats))
+    return s.element.join([segment.tag, *elements])
+
+
+__all__ = ["Components", "Groups", "segment_arrays", "selector_values"]
