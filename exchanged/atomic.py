@@ -45,6 +45,7 @@ class StagedFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.size = 0
+        self._synced = False  # fsynced since the last write: commit need not do it again
         with output_context(self.path):
             self._fd: int | None
             self._fd, self._temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
@@ -53,6 +54,7 @@ class StagedFile:
     def write(self, data: bytes | bytearray | memoryview | Any) -> None:
         """Append ``data`` (any contiguous buffer, e.g. a ``pyarrow.Buffer``)."""
         view = memoryview(data).cast("B")
+        self._synced = False
         with output_context(self.path):
             while view:
                 written = os.write(self._open_fd(), view)
@@ -66,6 +68,7 @@ class StagedFile:
                 self.write(data)
             return
         views = [view for view in (memoryview(b).cast("B") for b in buffers) if view.nbytes]
+        self._synced = False
         with output_context(self.path):
             while views:
                 written = os.writev(self._open_fd(), views[:_IOV_MAX])
@@ -77,6 +80,7 @@ class StagedFile:
 
     def stream(self) -> BinaryIO:
         """A binary file object appending to the file (flush it before the next ``write``)."""
+        self._synced = False
         with output_context(self.path):
             return os.fdopen(self._open_fd(), "wb", closefd=False)
 
@@ -85,6 +89,7 @@ class StagedFile:
         thread that wrote, only takes the wait off the commit)."""
         with output_context(self.path):
             os.fsync(self._open_fd())
+        self._synced = True
 
     def commit(self, path: Path, *, sync_folder: bool = True) -> None:
         """fsync, rename over ``path`` (the target it was made for), fsync the folder; on any failure
@@ -95,7 +100,8 @@ class StagedFile:
         with output_context(self.path):
             try:
                 fd = self._open_fd()
-                os.fsync(fd)
+                if not self._synced:
+                    os.fsync(fd)
                 self._fd = None
                 os.close(fd)
                 # mkstemp creates 0600; outputs are read by other users (the shop's importer).
@@ -134,15 +140,18 @@ class StagedFile:
 Payload = bytes | bytearray | memoryview | Callable[[BinaryIO], None] | StagedFile
 
 
-def write_atomic(path: Path, data: Payload) -> None:
+def write_atomic(path: Path, data: Payload, *, sync_folder: bool = True, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` (bytes-like, a function writing to a binary file, or a
     ``StagedFile`` made for ``path``) atomically.
 
+    ``sync_folder=False``: the caller fsyncs the folder once for many files (``fsync_directory``).
+    ``durable=False``: no fsync at all, for files a crash may lose (a status display): readers
+    still never see half a file, the rename is atomic.
     Raises ``OutputUnavailable`` when the folder is missing, read-only or full.
     """
     path = Path(path)
     if isinstance(data, StagedFile):
-        data.commit(path)
+        data.commit(path, sync_folder=sync_folder)
         return
     staged = StagedFile(path)
     try:
@@ -154,7 +163,9 @@ def write_atomic(path: Path, data: Payload) -> None:
     except BaseException:
         staged.discard()
         raise
-    staged.commit(path)
+    if not durable:
+        staged._synced = True  # the only caller that may: nothing of this file has to survive a crash
+    staged.commit(path, sync_folder=sync_folder and durable)
 
 
 def fsync_directory(folder: Path) -> None:

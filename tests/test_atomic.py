@@ -210,3 +210,38 @@ def test_write_all_resumes_after_partial_writes(tmp_path: Path, monkeypatch: pyt
     staged.write_all([b"abcdefgh", b"", memoryview(b"ijk"), bytearray(b"lmnopqrstu")])
     write_atomic(tmp_path / "f", staged)
     assert (tmp_path / "f").read_bytes() == b"abcdefghijklmnopqrstu"
+
+
+def _fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    events: list[str] = []
+    real_fsync, real_dir = os.fsync, atomic.fsync_directory
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(atomic, "fsync_directory", lambda d: (events.append("fsync-dir"), real_dir(d))[1])
+    return events
+
+
+def test_a_file_synced_early_is_not_synced_again_at_commit_unless_written_since(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _fsyncs(monkeypatch)
+    staged = atomic.StagedFile(tmp_path / "original.csv")
+    staged.write(b"data")
+    staged.sync()
+    staged.commit(tmp_path / "original.csv", sync_folder=False)
+    assert events == ["fsync"]
+    again = atomic.StagedFile(tmp_path / "other.csv")
+    again.write(b"a")
+    again.sync()
+    again.write(b"b")  # written after the early sync: the commit must sync it
+    again.commit(tmp_path / "other.csv", sync_folder=False)
+    assert events == ["fsync", "fsync", "fsync"]
+    assert (tmp_path / "other.csv").read_bytes() == b"ab"
+
+
+def test_write_atomic_leaves_the_folder_sync_to_the_caller_or_skips_syncs_for_a_status(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _fsyncs(monkeypatch)
+    write_atomic(tmp_path / "a.jsonl", b"1", sync_folder=False)
+    assert events == ["fsync"]
+    write_atomic(tmp_path / "status.json", b"{}", durable=False)
+    assert events == ["fsync"]
+    assert (tmp_path / "status.json").read_bytes() == b"{}" and leftovers(tmp_path) == []

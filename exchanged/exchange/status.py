@@ -1,7 +1,8 @@
 """The daemon's status (``work/status.json``), rewritten as it works; ``exchanged status`` reads it.
 
-The file is replaced atomically at most every ``_EVERY`` seconds and when the daemon stops, so a
-reader always gets one whole snapshot. Whether the daemon still runs is not taken from the file (a
+The file is replaced atomically at most every ``_EVERY`` seconds, when something changed, and when
+the daemon stops, so a reader always gets one whole snapshot. It is not fsynced: it describes the
+running process, and after a crash the next start writes a new one. Whether the daemon still runs is not taken from the file (a
 kill -9 cannot update it) but from the daemon's lock (``Claims``): the status names its owner.
 """
 
@@ -38,15 +39,21 @@ class StatusBoard:
         self._last: collections.deque[dict[str, Any]] = collections.deque(maxlen=_RECENT)
         self._errors: collections.deque[dict[str, Any]] = collections.deque(maxlen=_RECENT)
         self._written = 0.0
+        self._dirty = True
 
     def waiting(self, count: int) -> None:
+        """Called on every turn of the coordinator: also writes what changed since the last write
+        (an idle daemon writes nothing)."""
         with self._lock:
-            self._data["waiting"] = count
+            if self._data["waiting"] != count:
+                self._data["waiting"] = count
+                self._dirty = True
         self.flush()
 
     def started(self, report_id: str, file: str) -> None:
         with self._lock:
             self._data["in_flight"][report_id] = {"file": file, "since": iso(utc_now())}
+            self._dirty = True
         self.flush()
 
     def retrying(self, report_id: str, file: str, attempts: int, delay: float, error: str) -> None:
@@ -64,6 +71,7 @@ class StatusBoard:
             self._data["retrying"].pop(report.id, None)
             counts = self._data["counts"]
             counts[report.status.value] = counts.get(report.status.value, 0) + 1
+            self._dirty = True
             self._last.append({"id": report.id, "file": report.file, "status": report.status.value,
                                "entity": report.entity, "records": report.records,
                                "rejected_records": report.rejected_records, "finished_at": report.finished_at})
@@ -90,14 +98,15 @@ class StatusBoard:
         return data
 
     def flush(self, *, force: bool = False) -> None:
-        """Rewrite the file when the last write is older than ``_EVERY`` (or ``force``)."""
+        """Rewrite the file when something changed and the last write is older than ``_EVERY``
+        (or ``force``)."""
         now = time.monotonic()
-        if not force and now - self._written < _EVERY:
+        if not force and (not self._dirty or now - self._written < _EVERY):
             return
-        self._written = now
+        self._written, self._dirty = now, False
         try:
             # Without indent json uses its C encoder: ~10x faster, and a burst rewrites this often.
-            write_atomic(self.path, json.dumps(self.snapshot()).encode() + b"\n")
+            write_atomic(self.path, json.dumps(self.snapshot()).encode() + b"\n", durable=False)
         except (OSError, TransientError):  # a status that cannot be written must not stop the work it describes
             pass
 

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from exchanged.errors import InputRejected
 from exchanged.mapping.source import normalise
 from exchanged.mapping.spec import Mapping
-from exchanged.report import Issue
+from exchanged.report import Issue, Location
 
 Score = tuple[int, int, int]
 
@@ -135,7 +135,8 @@ def route_edifact(file_name: str, data: bytes, mappings: list[Mapping]) -> Mappi
 
     found = first_message_type(data)
     if found is None:
-        raise InputRejected(Issue(code="edifact-no-message", message=f"{base_name(file_name)} holds no UNH message header"))
+        raise InputRejected(Issue(code="edifact-no-message", location=Location(line=1),
+                                  message=f"{base_name(file_name)} holds no UNH message header"))
     scored = []
     for mapping in mappings:
         if not mapping.match.accepts_message(found.type, found.version, found.association):

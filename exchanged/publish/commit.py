@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from exchanged.atomic import StagedFile, write_atomic
+from exchanged.atomic import StagedFile, fsync_directory, write_atomic
 from exchanged.errors import output_context
 from exchanged.publish.changes import change_file_name
 from exchanged.publish.dates import is_stale
@@ -142,10 +142,12 @@ def _write_changes(shop_dir: Path, writes: list[EntityWrite]) -> None:
         for path, payload in jobs:
             write_atomic(path, payload)
         return
-    futures = [_writers().submit(write_atomic, path, payload) for path, payload in jobs]
+    futures = [_writers().submit(write_atomic, path, payload, sync_folder=False) for path, payload in jobs]
     wait(futures)  # all finished (or failed) before a failure is raised and the batch retried
     for future in futures:
         future.result()
+    for folder in dict.fromkeys(path.parent for path, _ in jobs):  # one fsync per folder, not per file
+        fsync_directory(folder)
 
 
 @functools.cache

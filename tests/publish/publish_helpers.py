@@ -128,8 +128,8 @@ def watch_writes(monkeypatch: Any, shop: Path, crash_at: int | None = None, afte
     for module in (commit_module, manifest_module, marker_module):
         real_write = module.write_atomic
 
-        def write(path: Path, data: Any, real_write: Any = real_write) -> None:
-            boundary(Path(path).relative_to(shop).as_posix(), lambda: real_write(path, data))
+        def write(path: Path, data: Any, real_write: Any = real_write, **options: Any) -> None:
+            boundary(Path(path).relative_to(shop).as_posix(), lambda: real_write(path, data, **options))
 
         monkeypatch.setattr(module, "write_atomic", write)
     real_remove = marker_module._remove

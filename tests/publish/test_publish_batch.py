@@ -181,3 +181,15 @@ def test_an_interrupted_state_rewritten_for_an_empty_delta_has_the_same_bytes_ei
     ref = SourceRef(id="id-0", file="inbox/0.csv", sha256=f"{100:064x}")
     single, batched = one_by_one_and_batched([([delta(products())], ref)], "interrupted", True)
     assert batched == single
+
+
+def test_a_batch_syncs_its_change_folder_once_not_once_per_change_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from exchanged.publish import commit as commit_module
+
+    synced: list[Path] = []
+    real = commit_module.fsync_directory
+    monkeypatch.setattr(commit_module, "fsync_directory", lambda folder: (synced.append(Path(folder)), real(folder))[1])
+    inputs = [([stock_update(stock_table((f"K{i}", "main", i)))], source(i + 1)) for i in range(5)]
+    publish_batch(tmp_path / "shop", inputs)
+    assert len(list((tmp_path / "shop" / "changes" / "stock").glob("*.jsonl"))) == 5
+    assert synced == [tmp_path / "shop" / "changes" / "stock"]

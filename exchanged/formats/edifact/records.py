@@ -137,7 +137,12 @@ def _read_messages(file: EdifactFile, spec: EdifactSpec, collectors: dict[str, _
             continue
         origins.append(_Origin(file, message._plan, message.interchange.control_ref or None, message.ref or None,
                                _summary_of(file, message)))
+        before = sum(len(c.anchors) for c in collectors.values())
         _take_rows(message, spec, collectors, len(origins) - 1)
+        if sum(len(c.anchors) for c in collectors.values()) == before:  # never silently nothing
+            issues.append(Issue(code="edifact-no-records", severity="warning", location=message.location(message.segments[0]),
+                                message=f"message {message.ref} has no {' or '.join(dict.fromkeys(spec.records.values()))} "
+                                        "group: it gives no record"))
 
 
 def syntax_verdict(data: bytes) -> tuple[list[Issue], list[InterchangeAck]]:
