@@ -18,6 +18,7 @@ charset fix), exactly as ``tokenizer.Syntax.parse`` would treat them.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Sequence
 
@@ -67,6 +68,8 @@ class Components:
         self._candidates: dict[str, np.ndarray] = {}
         self._elements: dict[str, pa.Array] = {}
         self._components: dict[tuple[str, int], pa.Array] = {}
+        self._parts: dict[tuple[str, int, int], pa.Array] = {}
+        self.hits: dict[Selector, tuple[pa.Array, np.ndarray]] = {}  # selector -> (values, first hit per owner)
 
     def plan(self, selector: Selector) -> None:
         """Say what ``selector`` will read, so each tag is split once, deep enough for all."""
@@ -96,18 +99,39 @@ class Components:
                 value = pc.list_element(pc.split_pattern(pc.binary_join_element_wise(
                     value, pa.scalar(repetition), ""), repetition, max_splits=1), 0)
             self._components[key] = value
-        parts = self._components[key]
-        c = self.separators.component
-        padded = pc.binary_join_element_wise(parts, pa.scalar(c * component), "")
-        return pc.list_element(pc.split_pattern(padded, c, max_splits=component), component - 1)
+        part = (tag, element, component)
+        if part not in self._parts:
+            c = self.separators.component
+            padded = pc.binary_join_element_wise(self._components[key], pa.scalar(c * component), "")
+            self._parts[part] = pc.list_element(pc.split_pattern(padded, c, max_splits=component), component - 1)
+        return self._parts[part]
 
 
 def selector_values(selector: Selector, components: Components, groups: Groups, level: int,
                     unmask: Callable[[str], str]) -> pa.Array:
     """Per record of ``level`` (one per anchor of that level): the selected value, or null."""
-    candidates = components.candidates(selector.tag)
     anchors = groups.anchors[level]
-    first = np.full(len(groups.owner) + 1, -1)  # owner anchor (+1: the header is slot 0) -> first hit
+    if selector not in components.hits:  # the same selector for two entities (sku): matched once
+        components.hits[selector] = _hits(selector, components, groups)
+    values, first = components.hits[selector]
+    chosen = first[anchors + 1]
+    for outer in range(level - 1, -1, -1):  # the groups around, innermost first
+        missing = chosen < 0
+        if not missing.any():
+            break
+        parents = groups.of_level[outer][anchors[missing]]
+        chosen[missing] = np.where(parents >= 0, first[parents + 1], -1)
+    chosen = np.where(chosen < 0, first[0], chosen)  # the header
+    if not len(values):
+        return pa.nulls(len(anchors), pa.string())
+    return _clean(values.take(pa.array(np.where(chosen < 0, 0, chosen), mask=chosen < 0)), unmask)
+
+
+def _hits(selector: Selector, components: Components, groups: Groups) -> tuple[pa.Array, np.ndarray]:
+    """The values of the segments ``selector`` matches, and per owner group (anchor + 1; the header
+    is slot 0) the position of its first match in them (-1: none)."""
+    candidates = components.candidates(selector.tag)
+    first = np.full(len(groups.owner) + 1, -1)
     values = pa.nulls(0, pa.string())
     if len(candidates):
         ok = np.ones(len(candidates), dtype=bool)
@@ -121,17 +145,7 @@ def selector_values(selector: Selector, components: Components, groups: Groups, 
             owners = groups.owner[candidates[hits]] + 1
             slots, at = np.unique(owners, return_index=True)  # hits are in file order: the first wins
             first[slots] = at
-    chosen = first[anchors + 1]
-    for outer in range(level - 1, -1, -1):  # the groups around, innermost first
-        missing = chosen < 0
-        if not missing.any():
-            break
-        parents = groups.of_level[outer][anchors[missing]]
-        chosen[missing] = np.where(parents >= 0, first[parents + 1], -1)
-    chosen = np.where(chosen < 0, first[0], chosen)  # the header
-    if not len(values):
-        return pa.nulls(len(anchors), pa.string())
-    return _clean(values.take(pa.array(np.where(chosen < 0, 0, chosen), mask=chosen < 0)), unmask)
+    return values, first
 
 
 def _clean(values: pa.Array, unmask: Callable[[str], str]) -> pa.Array:
@@ -147,10 +161,13 @@ def _clean(values: pa.Array, unmask: Callable[[str], str]) -> pa.Array:
 
 def segment_arrays(segments: Sequence[Segment], syntax: Syntax) -> tuple[pa.Array, np.ndarray]:
     """The raw texts (tag included, released delimiters masked) and the tags of ``segments``."""
-    raws = [s._elements for s in segments]  # the raw text until a segment is parsed (tokenizer.Segment)
-    if not all(raw.__class__ is str for raw in raws):
+    raws = list(map(_RAW, segments))  # the raw text until a segment is parsed (tokenizer.Segment)
+    if set(map(type, raws)) - {str}:
         raws = [raw if raw.__class__ is str else _masked(s, syntax) for s, raw in zip(segments, raws)]
-    return pa.array(raws, pa.string()), np.array([s.tag for s in segments], dtype="U8")
+    return pa.array(raws, pa.string()), np.array(list(map(_TAG, segments)), dtype="U8")
+
+
+_RAW, _TAG = operator.attrgetter("_elements"), operator.attrgetter("tag")
 
 
 def _masked(segment: Segment, syntax: Syntax) -> str:

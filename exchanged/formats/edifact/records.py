@@ -93,7 +93,12 @@ class _Collector:
         self.record = record
         self.selectors = selectors
         self.columns: list[list[pa.Array]] = [[] for _ in selectors]
-        self.anchors: list[tuple[int, int, int, str]] = []  # (origin, offset, segment index, tag)
+        # per message: (origin, offsets of the record groups' first segments, their indexes, tag)
+        self.anchors: list[tuple[int, list[int], list[int], str]] = []
+
+    @property
+    def count(self) -> int:
+        return sum(len(offsets) for _, offsets, _, _ in self.anchors)
 
 
 def read_edifact(data: bytes, spec: EdifactSpec, selectors: dict[str, list[str]],
@@ -137,9 +142,9 @@ def _read_messages(file: EdifactFile, spec: EdifactSpec, collectors: dict[str, _
             continue
         origins.append(_Origin(file, message._plan, message.interchange.control_ref or None, message.ref or None,
                                _summary_of(file, message)))
-        before = sum(len(c.anchors) for c in collectors.values())
+        before = sum(c.count for c in collectors.values())
         _take_rows(message, spec, collectors, len(origins) - 1)
-        if sum(len(c.anchors) for c in collectors.values()) == before:  # never silently nothing
+        if sum(c.count for c in collectors.values()) == before:  # never silently nothing
             issues.append(Issue(code="edifact-no-records", severity="warning", location=message.location(message.segments[0]),
                                 message=f"message {message.ref} has no {' or '.join(dict.fromkeys(spec.records.values()))} "
                                         "group: it gives no record"))
@@ -191,7 +196,8 @@ def _take_rows(message: Message, spec: EdifactSpec, collectors: dict[str, _Colle
         anchors = groups.anchors[level]
         for column, selector in zip(collector.columns, collector.selectors):
             column.append(selector_values(selector, components, groups, level, unmask))
-        collector.anchors.extend((origin, body[a].offset, body[a].index, body[a].tag) for a in anchors)
+        chosen = [body[a] for a in anchors.tolist()]
+        collector.anchors.append((origin, [s.offset for s in chosen], [s.index for s in chosen], chosen[0].tag if chosen else ""))
 
 
 def _unmasker(syntax: Syntax) -> Callable[[str], str]:
@@ -205,22 +211,28 @@ def _unmasker(syntax: Syntax) -> Callable[[str], str]:
 
 
 def _rows(collector: _Collector, origins: list[_Origin], dropped: set[int], decimal: str | None) -> EntityRows:
-    keep = [n for n, (origin, *_rest) in enumerate(collector.anchors) if origin not in dropped]
-    anchors = [collector.anchors[n] for n in keep]
-    whole = len(keep) == len(collector.anchors)
-    table = pa.table({selector.text: _column(column, None if whole else keep)
+    sizes = [len(offsets) for _, offsets, _, _ in collector.anchors]
+    starts = np.cumsum([0, *sizes])
+    kept = [n for n, chunk in enumerate(collector.anchors) if chunk[0] not in dropped]
+    keep = None if len(kept) == len(sizes) else \
+        np.concatenate([np.arange(starts[n], starts[n + 1]) for n in kept] or [np.zeros(0, np.int64)]).tolist()
+    chunks = [collector.anchors[n] for n in kept]
+    rows = sum(sizes[n] for n in kept)
+    table = pa.table({selector.text: _column(column, keep)
                       for selector, column in zip(collector.selectors, collector.columns)})
     if not collector.selectors:
-        table = pa.table({"_": pa.nulls(len(keep), pa.string())}).drop_columns(["_"])
+        table = pa.table({"_": pa.nulls(rows, pa.string())}).drop_columns(["_"])
+    firsts = np.cumsum([0, *(len(offsets) for _, offsets, _, _ in chunks)])
 
     def locate(index: int) -> Location:
-        number, offset, segment_index, tag = anchors[index]
+        chunk = int(np.searchsorted(firsts, index, side="right")) - 1
+        number, offsets, indexes, tag = chunks[chunk]
+        at = index - int(firsts[chunk])
         origin = origins[number]
-        return origin.file.locate(offset, origin.plan, segment_index=segment_index, segment_tag=tag,  # type: ignore[arg-type]
+        return origin.file.locate(offsets[at], origin.plan, segment_index=indexes[at], segment_tag=tag,  # type: ignore[arg-type]
                                   interchange_ref=origin.interchange_ref, message_ref=origin.message_ref)
 
-    return EntityRows(table, pa.nulls(len(keep), pa.int64()), pa.array(range(1, len(keep) + 1), pa.int64()),
-                      locate, decimal)
+    return EntityRows(table, pa.nulls(rows, pa.int64()), pa.array(range(1, rows + 1), pa.int64()), locate, decimal)
 
 
 def _column(chunks: list[pa.Array], keep: list[int] | None) -> pa.Array:

@@ -296,3 +296,17 @@ def test_without_contrl_nothing_is_written_to_the_erp(tmp_path: Path) -> None:
     finally:
         workspace.close()
     assert list((tmp_path / "outbox" / "erp").iterdir()) == []
+
+
+def test_a_stray_segment_found_after_its_messages_drops_their_rows_afterwards() -> None:
+    envelope = Envelope("UNOC", 3, ["S", "14"], ["R", "14"], "X1", AT)
+    first = Message("1", ("PRICAT", "D", "96A", "UN", "EAN008"),
+                    HEADER + item(1, "ART-1", "4006381333931", "Stift", [("PRI", [["AAA", "1"]])]))
+    second = Message("2", ("PRICAT", "D", "96A", "UN", "EAN008"),
+                     HEADER + item(1, "ART-2", "4000862141404", "Block", [("PRI", [["AAA", "2"]])]))
+    data = write_interchange(envelope, [first, second])
+    assert run(data).report.entities == {"product": 2, "price": 2}
+    report = run(data.replace(b"UNT+9+2'\n", b"UNT+9+2'\nFTX+AAI+++stray'\n")).report  # after both messages
+    assert (report.status.value, report.entities) == ("rejected", {})
+    assert [(i.code, i.location.segment_tag) for i in report.issues if i.severity == "error"] == [
+        ("edifact-segment-outside-message", "FTX")]
