@@ -7,8 +7,8 @@ reader would then be no faster than the baseline it must beat tenfold (DESIGN §
 * the segments' raw texts (released delimiters already masked by the tokenizer, so a separator in
   the text is a real one) go into one Arrow string array;
 * segment groups are numbered with cumulative sums over "this segment opens a group" flags;
-* the segments of a tag are split into elements and components by Arrow kernels (padded with
-  separators first, so every segment has every position), once per tag and message;
+* the segments of a tag are split into elements and components by Arrow kernels, once per tag
+  and message (a position a segment omits reads as "");
 * a record takes the first match of its own group, else of the groups around it, else of the
   header, by array lookups.
 
@@ -30,6 +30,7 @@ from exchanged.formats.edifact.selectors import Selector
 from exchanged.formats.edifact.separators import Separators
 from exchanged.formats.edifact.tokenizer import _MARK as MARK
 from exchanged.formats.edifact.tokenizer import Segment, Syntax
+from exchanged.nulls import filled
 
 _SPECIAL = re.compile("[\ue000-\ue005]|[^\\x00-\\x7f]")
 
@@ -87,24 +88,27 @@ class Components:
         key = (tag, element)
         if key not in self._components:
             if tag not in self._elements:
-                # one separator more than the deepest element read: the rest (and the padding) lands
-                # in a last piece of its own, never in an element that is read
+                # split once, as deep as the deepest element read: the rest stays in a last piece
                 depth = max(self._depth.get(tag, 0), element) + 1
                 texts = self.texts.take(pa.array(self.candidates(tag)))
-                padded = pc.binary_join_element_wise(texts, pa.scalar(self.separators.element * depth), "")
-                self._elements[tag] = pc.split_pattern(padded, self.separators.element, max_splits=depth)
-            value = pc.list_element(self._elements[tag], element)
+                self._elements[tag] = pc.split_pattern(texts, self.separators.element, max_splits=depth)
+            value = _nth(self._elements[tag], element)
             repetition = self.separators.repetition_char
             if repetition is not None:
-                value = pc.list_element(pc.split_pattern(pc.binary_join_element_wise(
-                    value, pa.scalar(repetition), ""), repetition, max_splits=1), 0)
+                value = _nth(pc.split_pattern(value, repetition, max_splits=1), 0)
             self._components[key] = value
         part = (tag, element, component)
         if part not in self._parts:
             c = self.separators.component
-            padded = pc.binary_join_element_wise(self._components[key], pa.scalar(c * component), "")
-            self._parts[part] = pc.list_element(pc.split_pattern(padded, c, max_splits=component), component - 1)
+            self._parts[part] = _nth(pc.split_pattern(self._components[key], c, max_splits=component), component - 1)
         return self._parts[part]
+
+
+def _nth(lists: pa.Array, n: int) -> pa.Array:
+    """Item ``n`` of each list, "" where a list is shorter (an omitted trailing element or
+    component, ISO 9735 "suppression of trailing separators")."""
+    items = pc.list_flatten(pc.list_slice(lists, n, n + 1, return_fixed_size_list=True))
+    return filled(items, "")
 
 
 def selector_values(selector: Selector, components: Components, groups: Groups, level: int,
