@@ -8,8 +8,9 @@ Three kinds of threads, one job each::
 
 * The coordinator (the caller's thread) feeds watcher events to the readiness gate, claims what is
   ready (at most ``_IN_FLIGHT`` claims at a time, so a burst cannot fill the memory) and hands each
-  claim to the worker pool (``settings.workers`` threads: reading, mapping and validating are
-  Arrow work that runs beside the GIL).
+  claim to the worker pool (two threads per ``settings.workers``: reading, mapping and validating
+  are Arrow work that runs beside the GIL; in a burst, small files go to as many worker processes,
+  ``evaluators.py``).
 * The committer takes the evaluated jobs at the head of the queue, in claim order, and commits them
   together (``lifecycle.commit``): inputs apply in arrival order, and a burst of small inputs for
   one entity rewrites its state once (each still gets its own change file and audit row).
@@ -49,7 +50,9 @@ from exchanged.lifecycle import Pending, Workspace, commit, prepare
 from exchanged.pipeline import Evaluation, Source, iso, utc_now
 from exchanged.report import FileReport, Issue, Status
 
-_IN_FLIGHT = 64          # claims held at once (evaluating or waiting to commit)
+_IN_FLIGHT = 192         # claims held at once (evaluating or waiting to commit): workers evaluate ahead
+                         # while the committer waits for a batch's fsyncs
+_THREADS_PER_WORKER = 2
 _BATCH = 256             # inputs committed together at most
 _IDLE = 1.0              # longest sleep of the coordinator without a deadline
 _SWITCH_INTERVAL = 0.0005     # seconds a thread holds the GIL before another may take it
@@ -107,7 +110,10 @@ class Daemon:
         self._jobs: list[_Job] = []
         self._cond = threading.Condition()
         self._closing = False
-        self._pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="worker")
+        # Two threads per worker: in a burst a thread waits for its worker process while the other
+        # reads and stages the next file, so the process always has one queued (burst: -20 %).
+        self._pool = ThreadPoolExecutor(max_workers=_THREADS_PER_WORKER * self.settings.workers,
+                                        thread_name_prefix="worker")
         self._evaluators = Evaluators(self.settings, self.settings.workers)
         self._retention_at = 0.0
 
