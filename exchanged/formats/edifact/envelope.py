@@ -60,7 +60,7 @@ from __future__ import annotations
 import bisect
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from exchanged.formats.edifact.charsets import CharsetPlan
@@ -187,6 +187,11 @@ class EdifactFile:
         self.issues: list[Issue] = []
         self.interchanges: list[InterchangeSummary] = []
         self._lines = LineIndex(self.text)
+        # body_sink(message, segments): when set, a message's body segments (between UNH and UNT)
+        # go to it chunk by chunk as they are read, instead of into Message.segments (which then
+        # holds UNH and UNT only): a reader that keeps them compactly need not hold hundreds of
+        # thousands of Segment objects at once.
+        self.body_sink: Callable[[Message, list[Segment]], None] | None = None
 
     def messages(self) -> Iterator[Message]:
         """Each message in file order (a generator over the text; issues complete at its end)."""

@@ -203,6 +203,9 @@ class EnvelopeReader:
 
     def _plain(self, segs: list[Segment], a: int, b: int) -> None:
         if self.msg is not None:
+            if self.f.body_sink is not None:  # the consumer takes the body as it streams
+                self.f.body_sink(self.msg, segs[a:b])
+                return
             self.msg.segments += segs[a:b]
             return
         ic = self.ic

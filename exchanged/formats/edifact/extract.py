@@ -70,7 +70,7 @@ class Components:
         self._elements: dict[str, pa.Array] = {}
         self._components: dict[tuple[str, int], pa.Array] = {}
         self._parts: dict[tuple[str, int, int], pa.Array] = {}
-        self.hits: dict[Selector, tuple[pa.Array, np.ndarray]] = {}  # selector -> (values, first hit per owner)
+        self.hits: dict[Selector, tuple[pa.Array, FirstHits]] = {}  # selector -> (values, first hit per owner)
 
     def plan(self, selector: Selector) -> None:
         """Say what ``selector`` will read, so each tag is split once, deep enough for all."""
@@ -118,25 +118,39 @@ def selector_values(selector: Selector, components: Components, groups: Groups, 
     if selector not in components.hits:  # the same selector for two entities (sku): matched once
         components.hits[selector] = _hits(selector, components, groups)
     values, first = components.hits[selector]
-    chosen = first[anchors + 1]
+    chosen = first.of(anchors + 1)
     for outer in range(level - 1, -1, -1):  # the groups around, innermost first
         missing = chosen < 0
         if not missing.any():
             break
         parents = groups.of_level[outer][anchors[missing]]
-        chosen[missing] = np.where(parents >= 0, first[parents + 1], -1)
-    chosen = np.where(chosen < 0, first[0], chosen)  # the header
+        chosen[missing] = np.where(parents >= 0, first.of(parents + 1), -1)
+    chosen = np.where(chosen < 0, first.of(np.zeros(1, np.int64))[0], chosen)  # the header
     if not len(values):
         return pa.nulls(len(anchors), pa.string())
     return _clean(values.take(pa.array(np.where(chosen < 0, 0, chosen), mask=chosen < 0)), unmask)
 
 
-def _hits(selector: Selector, components: Components, groups: Groups) -> tuple[pa.Array, np.ndarray]:
-    """The values of the segments ``selector`` matches, and per owner group (anchor + 1; the header
-    is slot 0) the position of its first match in them (-1: none)."""
+class FirstHits:
+    """Per owner group (anchor + 1; the header is slot 0): the position of its first match, kept as
+    two sorted arrays the size of the matches, not of the message."""
+
+    def __init__(self, slots: np.ndarray, at: np.ndarray) -> None:
+        self.slots, self.at = slots, at
+
+    def of(self, keys: np.ndarray) -> np.ndarray:
+        """The first match of each owner in ``keys``, -1 where it has none."""
+        if not len(self.slots):
+            return np.full(len(keys), -1, np.int64)
+        where = np.minimum(np.searchsorted(self.slots, keys), len(self.slots) - 1)
+        return np.where(self.slots[where] == keys, self.at[where], -1)
+
+
+def _hits(selector: Selector, components: Components, groups: Groups) -> tuple[pa.Array, FirstHits]:
+    """The values of the segments ``selector`` matches, and where each owner group's first is."""
     candidates = components.candidates(selector.tag)
-    first = np.full(len(groups.owner) + 1, -1)
     values = pa.nulls(0, pa.string())
+    first = FirstHits(np.zeros(0, np.int64), np.zeros(0, np.int64))
     if len(candidates):
         ok = np.ones(len(candidates), dtype=bool)
         for element, component, allowed in selector.conditions:
@@ -148,7 +162,7 @@ def _hits(selector: Selector, components: Components, groups: Groups) -> tuple[p
             values = components.component(selector.tag, selector.element, selector.component).take(pa.array(hits))
             owners = groups.owner[candidates[hits]] + 1
             slots, at = np.unique(owners, return_index=True)  # hits are in file order: the first wins
-            first[slots] = at
+            first = FirstHits(slots, at)
     return values, first
 
 
@@ -172,6 +186,34 @@ def segment_arrays(segments: Sequence[Segment], syntax: Syntax) -> tuple[pa.Arra
 
 
 _RAW, _TAG = operator.attrgetter("_elements"), operator.attrgetter("tag")
+_OFFSET, _INDEX = operator.attrgetter("offset"), operator.attrgetter("index")
+
+
+class CompactBody:
+    """A message's body segments kept as arrays while they stream by (``EdifactFile.body_sink``):
+    ~40 bytes a segment instead of a Segment object and its text (~250), so a message of 700,000
+    segments does not need 170 MB of objects at once."""
+
+    def __init__(self, syntax: Syntax) -> None:
+        self.syntax = syntax
+        self._texts: list[pa.Array] = []
+        self._tags: list[np.ndarray] = []
+        self._offsets: list[np.ndarray] = []
+        self._indexes: list[np.ndarray] = []
+
+    def add(self, segments: Sequence[Segment]) -> None:
+        texts, tags = segment_arrays(segments, self.syntax)
+        self._texts.append(texts)
+        self._tags.append(tags)
+        self._offsets.append(np.fromiter(map(_OFFSET, segments), np.int64, len(segments)))
+        self._indexes.append(np.fromiter(map(_INDEX, segments), np.int64, len(segments)))
+
+    def arrays(self) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+        """Texts, tags, offsets (in the file) and indexes (in the message) of all segments so far."""
+        if not self._texts:
+            return pa.array([], pa.string()), np.array([], "U8"), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return (pa.concat_arrays(self._texts), np.concatenate(self._tags), np.concatenate(self._offsets),
+                np.concatenate(self._indexes))
 
 
 def _masked(segment: Segment, syntax: Syntax) -> str:
@@ -188,4 +230,4 @@ def _masked(segment: Segment, syntax: Syntax) -> str:
     return s.element.join([segment.tag, *elements])
 
 
-__all__ = ["Components", "Groups", "segment_arrays", "selector_values"]
+__all__ = ["CompactBody", "Components", "Groups", "segment_arrays", "selector_values"]

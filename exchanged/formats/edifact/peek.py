@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchanged.formats.edifact.separators import DEFAULT, first_interchange, released, segment_end, separators_for
+from exchanged.formats.edifact.separators import (
+    DEFAULT,
+    first_interchange,
+    released,
+    segment_end,
+    separators_for,
+)
 from exchanged.formats.edifact.tokenizer import tokenize
 
 _HEAD = 1 << 16  # bytes looked at first; the whole file only when no UNH is in them

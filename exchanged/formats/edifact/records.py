@@ -32,13 +32,13 @@ from exchanged.formats.edifact.envelope import (
     read_interchanges,
 )
 from exchanged.formats.edifact.extract import (
+    CompactBody,
     Components,
     Groups,
-    segment_arrays,
     selector_values,
 )
 from exchanged.formats.edifact.selectors import Selector, parse_selector
-from exchanged.formats.edifact.tokenizer import Syntax
+from exchanged.formats.edifact.tokenizer import Segment, Syntax
 from exchanged.mapping.spec import EdifactSpec
 from exchanged.report import Issue, Location
 
@@ -130,7 +130,17 @@ def read_edifact(data: bytes, spec: EdifactSpec, selectors: dict[str, list[str]]
 def _read_messages(file: EdifactFile, spec: EdifactSpec, collectors: dict[str, _Collector],
                    accepts: Callable[[Message], bool], origins: list[_Origin], issues: list[Issue],
                    acks: AckCollector) -> None:
+    bodies: dict[int, CompactBody] = {}
+
+    def keep_body(message: Message, segments: list[Segment]) -> None:
+        body = bodies.get(id(message))
+        if body is None:
+            body = bodies[id(message)] = CompactBody(_syntax(message))
+        body.add(segments)
+
+    file.body_sink = keep_body
     for message in file.messages():
+        body = bodies.pop(id(message), None)
         issues.extend(message.issues)
         acks.add(message, _summary_of(file, message))
         if not accepts(message):
@@ -143,7 +153,7 @@ def _read_messages(file: EdifactFile, spec: EdifactSpec, collectors: dict[str, _
         origins.append(_Origin(file, message._plan, message.interchange.control_ref or None, message.ref or None,
                                _summary_of(file, message)))
         before = sum(c.count for c in collectors.values())
-        _take_rows(message, spec, collectors, len(origins) - 1)
+        _take_rows(message, body, spec, collectors, len(origins) - 1)
         if sum(c.count for c in collectors.values()) == before:  # never silently nothing
             issues.append(Issue(code="edifact-no-records", severity="warning", location=message.location(message.segments[0]),
                                 message=f"message {message.ref} has no {' or '.join(dict.fromkeys(spec.records.values()))} "
@@ -154,6 +164,7 @@ def syntax_verdict(data: bytes) -> tuple[list[Issue], list[InterchangeAck]]:
     """Every issue the syntax layer finds in ``data``, and its CONTRL verdicts (for a file rejected
     before its records are read, e.g. ``no-mapping``: its report still says what else is wrong)."""
     file = read_interchanges(data)
+    file.body_sink = lambda message, segments: None  # only the verdicts are needed, not the bodies
     acks = AckCollector()
     issues = []
     for message in file.messages():
@@ -175,16 +186,16 @@ def _summary_of(file: EdifactFile, message: Message) -> MessageSummary | None:
     return None
 
 
-def _take_rows(message: Message, spec: EdifactSpec, collectors: dict[str, _Collector], origin: int) -> None:
+def _take_rows(message: Message, body: CompactBody | None, spec: EdifactSpec, collectors: dict[str, _Collector],
+               origin: int) -> None:
     """Number the message's groups and add one row per record group to its entity's collector
     (the selectors run column-wise: ``extract.py``)."""
-    body = message.segments[1:]
     separators = message.interchange.separators
-    syntax = Syntax(separators, getattr(message._plan, "fix", None))
-    texts, tags = segment_arrays(body, syntax)
-    ends = np.flatnonzero(np.isin(tags, [*spec.end, "UNT"]))
-    if len(ends):  # the summary section (and UNT) holds no groups
-        body, texts, tags = body[: ends[0]], texts.slice(0, ends[0]), tags[: ends[0]]
+    syntax = _syntax(message)
+    texts, tags, offsets, indexes = (body or CompactBody(syntax)).arrays()
+    ends = np.flatnonzero(np.isin(tags, spec.end))
+    if len(ends):  # the summary section holds no groups
+        texts, tags = texts.slice(0, ends[0]), tags[: ends[0]]
     groups = Groups(tags, spec.levels)
     components = Components(texts, tags, separators)
     for collector in collectors.values():
@@ -196,8 +207,12 @@ def _take_rows(message: Message, spec: EdifactSpec, collectors: dict[str, _Colle
         anchors = groups.anchors[level]
         for column, selector in zip(collector.columns, collector.selectors):
             column.append(selector_values(selector, components, groups, level, unmask))
-        chosen = [body[a] for a in anchors.tolist()]
-        collector.anchors.append((origin, [s.offset for s in chosen], [s.index for s in chosen], chosen[0].tag if chosen else ""))
+        collector.anchors.append((origin, offsets[anchors].tolist(), indexes[anchors].tolist(),
+                                  str(tags[anchors[0]]) if len(anchors) else ""))
+
+
+def _syntax(message: Message) -> Syntax:
+    return Syntax(message.interchange.separators, getattr(message._plan, "fix", None))
 
 
 def _unmasker(syntax: Syntax) -> Callable[[str], str]:
