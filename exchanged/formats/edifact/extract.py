@@ -77,6 +77,17 @@ class Components:
         deepest = max([selector.element] + [element for element, _, _ in selector.conditions])
         self._depth[selector.tag] = max(self._depth.get(selector.tag, 0), deepest)
 
+    def forget(self, tag: str) -> None:
+        """Drop what was split for ``tag`` (no selector reads it any more in this message)."""
+        self._elements.pop(tag, None)
+        self._candidates.pop(tag, None)
+        for key in [k for k in self._components if k[0] == tag]:
+            del self._components[key]
+        for key in [k for k in self._parts if k[0] == tag]:
+            del self._parts[key]
+        for selector in [s for s in self.hits if s.tag == tag]:
+            del self.hits[selector]
+
     def candidates(self, tag: str) -> np.ndarray:
         if tag not in self._candidates:
             self._candidates[tag] = np.flatnonzero(self.tags == tag)
@@ -91,6 +102,8 @@ class Components:
                 # split once, as deep as the deepest element read: the rest stays in a last piece
                 depth = max(self._depth.get(tag, 0), element) + 1
                 texts = self.texts.take(pa.array(self.candidates(tag)))
+                if isinstance(texts, pa.ChunkedArray):  # the message's texts stay in their chunks
+                    texts = texts.combine_chunks()
                 self._elements[tag] = pc.split_pattern(texts, self.separators.element, max_splits=depth)
             value = _nth(self._elements[tag], element)
             repetition = self.separators.repetition_char
@@ -182,7 +195,8 @@ def segment_arrays(segments: Sequence[Segment], syntax: Syntax) -> tuple[pa.Arra
     raws = list(map(_RAW, segments))  # the raw text until a segment is parsed (tokenizer.Segment)
     if set(map(type, raws)) - {str}:
         raws = [raw if raw.__class__ is str else _masked(s, syntax) for s, raw in zip(segments, raws)]
-    return pa.array(raws, pa.string()), np.array(list(map(_TAG, segments)), dtype="U8")
+    # U3: a longer (invalid) tag is cut, but its message is rejected (edifact-invalid-segment-tag)
+    return pa.array(raws, pa.string()), np.array(list(map(_TAG, segments)), dtype="U3")
 
 
 _RAW, _TAG = operator.attrgetter("_elements"), operator.attrgetter("tag")
@@ -208,11 +222,11 @@ class CompactBody:
         self._offsets.append(np.fromiter(map(_OFFSET, segments), np.int64, len(segments)))
         self._indexes.append(np.fromiter(map(_INDEX, segments), np.int64, len(segments)))
 
-    def arrays(self) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray, np.ndarray]:
         """Texts, tags, offsets (in the file) and indexes (in the message) of all segments so far."""
         if not self._texts:
-            return pa.array([], pa.string()), np.array([], "U8"), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return (pa.concat_arrays(self._texts), np.concatenate(self._tags), np.concatenate(self._offsets),
+            return pa.chunked_array([], pa.string()), np.array([], "U3"), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return (pa.chunked_array(self._texts, pa.string()), np.concatenate(self._tags), np.concatenate(self._offsets),
                 np.concatenate(self._indexes))
 
 

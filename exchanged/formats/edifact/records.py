@@ -202,11 +202,20 @@ def _take_rows(message: Message, body: CompactBody | None, spec: EdifactSpec, co
         for selector in collector.selectors:
             components.plan(selector)
     unmask = _unmasker(syntax)
+    by_tag: dict[str, list[tuple[_Collector, int, Selector]]] = {}
     for collector in collectors.values():
-        level = spec.levels.index(collector.record)
-        anchors = groups.anchors[level]
-        for column, selector in zip(collector.columns, collector.selectors):
-            column.append(selector_values(selector, components, groups, level, unmask))
+        for number, selector in enumerate(collector.selectors):
+            by_tag.setdefault(selector.tag, []).append((collector, number, selector))
+    found: dict[tuple[int, int], pa.Array] = {}
+    for tag, readers in by_tag.items():  # tag by tag: its split segments are dropped after its last use
+        for collector, number, selector in readers:
+            level = spec.levels.index(collector.record)
+            found[id(collector), number] = selector_values(selector, components, groups, level, unmask)
+        components.forget(tag)
+    for collector in collectors.values():
+        anchors = groups.anchors[spec.levels.index(collector.record)]
+        for number, column in enumerate(collector.columns):
+            column.append(found[id(collector), number])
         collector.anchors.append((origin, offsets[anchors].tolist(), indexes[anchors].tolist(),
                                   str(tags[anchors[0]]) if len(anchors) else ""))
 
