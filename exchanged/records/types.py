@@ -29,6 +29,7 @@ from exchanged.records.kinds import (
     TextKind,
     TimestampKind,
 )
+from exchanged.records.line_number import LineNumberKind
 
 
 def format_decimal(value: Decimal) -> str:
@@ -122,3 +123,10 @@ VatId = _text(
     PatternKind(pattern=r"^[A-Z]{2}[0-9A-Z+*]{2,13}$", issue_code="invalid-vat-id", description="a VAT id (country prefix and 2 to 13 letters or digits, no blanks)"),
     "a VAT identification number such as DE123456789",
 )
+
+_LINE_NUMBER = LineNumberKind()
+LineNumber = Annotated[
+    int, _validator(_LINE_NUMBER), _LINE_NUMBER,
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": _LINE_NUMBER.maximum,
+                    "description": "line number; 0 is the order as a whole"}),
+]

@@ -21,7 +21,8 @@ from exchanged.columns import arrow_schema, validate
 from exchanged.formats.jsonl import to_jsonl
 from exchanged.records import ENTITIES
 from exchanged.records.kinds import KindError
-from exchanged.records.order_status import LineNumberKind, OrderStatus
+from exchanged.records.line_number import LineNumberKind
+from exchanged.records.order_status import OrderStatus
 from exchanged.report import IssueCollector
 from exchanged.schemas import json_schema
 
