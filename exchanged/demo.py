@@ -2,7 +2,8 @@
 
 The samples use the canonical layouts (docs/mappings.md) in the shapes ERPs really send: a UTF-8
 product export with one broken GTIN (the row is dropped, the file is ``partial``), a Windows-1252
-price list with ``;`` and decimal commas, and a stock delta with an ``op`` column.
+price list with ``;`` and decimal commas, a stock delta with an ``op`` column, and an EANCOM
+INVRPT (EDIFACT) with the stock of a second warehouse.
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ SAMPLES: dict[str, bytes] = {
         "upsert,4712,Lager Süd,3,2026-11-27T08:15:00+01:00\n"
         "delete,4713,Lager Süd,,\n"
     ).encode("utf-8"),
+    # An EANCOM INVRPT (inventory report) from a logistics partner: actual stock (QTY+145) per line
+    # item, the warehouse in LOC, the report date in DTM+137.
+    "INVRPT_20261127_0900.edi": (
+        "UNA:+.? '\n"
+        "UNB+UNOC:3+4012345000009:14+4098765000004:14+261127:0900+INV0001'\n"
+        "UNH+1+INVRPT:D:96A:UN:EAN008'\n"
+        "BGM+35+INV-20261127-1+9'\n"
+        "DTM+137:20261127:102'\n"
+        "LIN+1++96385074:EN'\n"
+        "PIA+5+4714:SA'\n"
+        "QTY+145:42'\n"
+        "LOC+18+Lager Nord'\n"
+        "UNS+S'\n"
+        "UNT+9+1'\n"
+        "UNZ+1+INV0001'\n"
+    ).encode("latin-1"),
 }
 
 

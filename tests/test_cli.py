@@ -122,8 +122,10 @@ def test_product_schema_documents_the_rules(capsys: pytest.CaptureFixture[str]) 
 def test_demo_runs_and_publishes(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, reports = run_json(capsys, "demo", "--json")
     assert code == 0
-    assert [(r["status"], r["entity"]) for r in reports] == [("partial", "product"), ("accepted", "price"), ("accepted", "stock")]
-    assert not list((workdir / "inbox").rglob("*.csv"))  # processed files leave the inbox
+    assert [(r["status"], r["entity"], r["format"]) for r in reports] == [
+        ("partial", "product", "csv"), ("accepted", "price", "csv"), ("accepted", "stock", "csv"),
+        ("accepted", "stock", "edifact")]
+    assert not [p for p in (workdir / "inbox").rglob("*") if p.is_file()]  # processed files leave the inbox
     manifest = json.loads((workdir / "outbox/shop/manifest.json").read_text())
     assert set(manifest["entities"]) == {"product", "price", "stock"}
 
