@@ -19,7 +19,6 @@ Element positions count the data elements after the tag, as the EANCOM guides nu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from exchanged.formats.edifact.tokenizer import Segment
@@ -43,7 +42,8 @@ class Selector:
     component: int
 
     def matches(self, segment: Segment) -> bool:
-        """Whether ``segment`` is the one this selector means (tag and every condition)."""
+        """Whether ``segment`` is the one this selector means (tag and every condition). The
+        reference form, one segment at a time; ``extract.py`` does the same column-wise."""
         if segment.tag != self.tag:
             return False
         get = segment.get
@@ -51,26 +51,6 @@ class Selector:
 
     def value(self, segment: Segment) -> str:
         return segment.get(self.element, self.component)
-
-    def pick(self, segments: Iterable[Segment]) -> str | None:
-        """The value in the first of ``segments`` (all of this tag) that meets the conditions;
-        None when none does. The hot loop of reading records: one call per field and group, so
-        it works on the element lists directly."""
-        value_at, component_at = self.element - 1, self.component - 1
-        for segment in segments:
-            elements = segment.elements
-            for element, component, allowed in self.conditions:
-                if element > len(elements):
-                    break
-                components = elements[element - 1]
-                if (components[component - 1] if component <= len(components) else "") not in allowed:
-                    break
-            else:
-                if value_at < len(elements):
-                    components = elements[value_at]
-                    return components[component_at] if component_at < len(components) else ""
-                return ""
-        return None
 
 
 def parse_selector(text: str) -> Selector:

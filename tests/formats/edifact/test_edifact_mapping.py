@@ -310,3 +310,28 @@ def test_a_stray_segment_found_after_its_messages_drops_their_rows_afterwards() 
     assert (report.status.value, report.entities) == ("rejected", {})
     assert [(i.code, i.location.segment_tag) for i in report.issues if i.severity == "error"] == [
         ("edifact-segment-outside-message", "FTX")]
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["5", "1", "3", ""]), st.sampled_from(["SA", "IN", ""]),
+                               st.text(alphabet="ab?:+'1", max_size=3)), max_size=8),
+       wanted=st.sampled_from(["PIA+5/2.1", "PIA+1|5+:SA/2.1", "PIA++:IN/2.1", "PIA/2.2", "PIA+3/1.1"]))
+def test_selectors_column_wise_pick_what_matches_and_value_pick_one_segment_at_a_time(rows: list, wanted: str) -> None:
+    from exchanged.formats.edifact.extract import Components, Groups, segment_arrays, selector_values
+    from exchanged.formats.edifact.selectors import parse_selector
+    from exchanged.formats.edifact.separators import Separators
+    from exchanged.formats.edifact.serialise import serialise
+    from exchanged.formats.edifact.tokenizer import Syntax, tokenize
+
+    separators = Separators()
+    segments_spec = [("LIN", ["1"])] + [("PIA", [qualifier or "x", [value or "v", kind] if kind else value or "v"])
+                                        for qualifier, kind, value in rows]
+    segments = tokenize(serialise(segments_spec, separators, newline=False)[9:], separators)
+    syntax = Syntax(separators)
+    texts, tags = segment_arrays(segments, syntax)
+    selector = parse_selector(wanted)
+    components = Components(texts, tags, separators)
+    components.plan(selector)
+    got = selector_values(selector, components, Groups(tags, ["LIN"]), 0, lambda v: v.translate(syntax.unmask))
+    expected = next((selector.value(s) for s in segments if selector.matches(s)), None)
+    assert got.to_pylist() == [expected]
