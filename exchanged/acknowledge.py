@@ -10,6 +10,9 @@ Syntax version 4 interchanges (CONTRL:4:1) are not answered; the report says so.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from exchanged.archive import safe_name
 from exchanged.atomic import write_atomic
@@ -17,7 +20,7 @@ from exchanged.config import Settings
 from exchanged.report import FileReport, Issue, Status
 
 
-def acknowledge(acks: list, report: FileReport, settings: Settings, show: object) -> None:
+def acknowledge(acks: list[Any], report: FileReport, settings: Settings, show: Callable[[Path], str]) -> None:
     """Write a CONTRL per interchange in ``acks`` and list the files in ``report.outputs``."""
     if not settings.contrl or not acks or report.status is Status.DUPLICATE:
         return
@@ -38,7 +41,7 @@ def acknowledge(acks: list, report: FileReport, settings: Settings, show: object
         path = settings.erp_dir / safe_name(f"CONTRL_{ack.sender}_{ack.control_ref}_{report.id}.edi")
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)
-        report.outputs.append(show(path))  # type: ignore[operator]
+        report.outputs.append(show(path))
 
 
 __all__ = ["acknowledge"]

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from test_kinds_agree import verdicts
 
 from exchanged.columns import arrow_schema, validate
 from exchanged.formats.jsonl import to_jsonl
 from exchanged.records import ENTITIES
-from exchanged.records.kinds import KindError
 from exchanged.records.line_number import LineNumberKind
 from exchanged.records.order_status import OrderStatus
 from exchanged.report import IssueCollector
@@ -174,14 +174,7 @@ LINE_NUMBERS = st.one_of(st.text(max_size=12), st.from_regex(r"\A[+-]?\d{0,20}(\
 @settings(max_examples=400, deadline=None)
 @given(text=LINE_NUMBERS)
 def test_the_line_number_kind_gives_one_verdict_per_value_in_both_forms(text: str) -> None:
-    kind = LineNumberKind()
-    try:
-        scalar = ("ok", kind.scalar(text))
-    except KindError as exc:
-        scalar = ("bad", exc.code)
-    check = kind.column(pa.array([text], pa.string()))
-    failed = [code for mask, code, _ in check.failures if mask[0].as_py()]
-    column = ("bad", failed[0]) if failed else ("ok", check.values[0].as_py())
+    scalar, column = verdicts(LineNumberKind(), text)
     assert scalar == column
 
 
