@@ -1,8 +1,7 @@
 """Input and output formats, one module each, registered here by name (no discovery magic).
 
-``detect_format`` looks at the bytes, not the file name: ERPs name files freely. CSV and EDIFACT
-have readers; XML is recognised so that such a file is rejected with a clear ``no-mapping`` naming
-its format instead of being misread as CSV.
+``detect_format`` looks at the bytes, not the file name: ERPs name files freely. Each format's
+reader is imported only when a file of that format arrives.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from exchanged.mapping import Mapping
 
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _EDIFACT_START = re.compile(rb"UN[ABH][+:|]|UNA.{6}")
 # After junk lines (an ERP's banner before UNB), or without any envelope (a bare body, a mangled
 # UNB): a service segment at a line start, or segments one after another ("'" then a tag and "+").
@@ -30,6 +30,8 @@ def detect_format(data: bytes, name: str = "") -> str:
     head = data[:4096]
     if head.startswith(_BOM):
         head = head[len(_BOM):]
+    if head.startswith(_UTF16_BOMS):  # XML in UTF-16 (the XML declaration's encoding, BOM required)
+        head = head.decode("utf-16", "replace").encode("utf-8", "replace")
     head = head.lstrip(b" \t\r\n")
     if head.startswith(b"<"):
         return "xml"
@@ -59,7 +61,17 @@ def _read_edifact(data: bytes, mapping: Mapping, max_bytes: int) -> Any:
                         lambda m: match.accepts_message(m.type, f"{m.version}:{m.release}", m.association))
 
 
-READERS: dict[str, Callable[[bytes, Mapping, int], Any]] = {"csv": _read_csv, "edifact": _read_edifact}
+def _read_xml(data: bytes, mapping: Mapping, max_bytes: int) -> Any:
+    from exchanged.formats.xml.records import read_xml
+
+    assert mapping.xml is not None  # the mapping's rules require it for format = xml
+    op = mapping.op.source_columns if mapping.op is not None else []
+    columns = {entity: [c for spec in fields.values() for c in spec.source_columns] + op
+               for entity, fields in mapping.entity.items()}
+    return read_xml(data, mapping.xml, columns)
+
+
+READERS: dict[str, Callable[[bytes, Mapping, int], Any]] = {"csv": _read_csv, "edifact": _read_edifact, "xml": _read_xml}
 
 
 def read_for_mapping(data: bytes, mapping: Mapping, max_bytes: int) -> Any:

@@ -98,6 +98,8 @@ def route_file(file_name: str, data: bytes, format: str, mappings: Iterable[Mapp
     of_format = [m for m in mappings if m.format == format]
     if format == "edifact":
         return route_edifact(file_name, data, of_format)
+    if format == "xml":
+        return route_xml(file_name, data, of_format)
     if format != "csv":
         if not of_format:
             raise InputRejected(Issue(code="no-mapping", message=f"no mapping reads {format} files ({base_name(file_name)})"))
@@ -152,4 +154,31 @@ def route_edifact(file_name: str, data: bytes, mappings: list[Mapping]) -> Mappi
     return _best(file_name, scored, None)
 
 
-__all__ = ["base_name", "match_score", "route", "route_edifact", "route_file"]
+def route_xml(file_name: str, data: bytes, mappings: list[Mapping]) -> Mapping:
+    """The mapping whose ``root`` is the file's root element (in one of its prefix's namespace
+    variants) and whose every ``child`` is among the root's children; each ``child`` condition
+    scores higher. A ``filename`` glob, when given, must match as well."""
+    from exchanged.formats.xml.paths import parse_step, step_matches
+    from exchanged.formats.xml.peek import peek_root
+
+    root = peek_root(data)  # xml-unsafe / xml-syntax before any mapping is tried
+    scored = []
+    for mapping in mappings:
+        variants = mapping.xml.variants if mapping.xml is not None else {}
+        if mapping.match.root is None or not step_matches(parse_step(mapping.match.root), root.namespace, root.local, variants):
+            continue
+        children = [parse_step(child) for child in mapping.match.children]
+        if not all(any(step_matches(child, ns, local, variants) for ns, local in root.children) for child in children):
+            continue
+        score = match_score(mapping, file_name, None)
+        if score is not None:
+            scored.append(((score[0], len(children), score[1]), mapping))
+    if not scored:
+        seen = ", ".join(sorted(f"<{local}>" for _, local in root.children)[:8]) or "none"
+        raise InputRejected(Issue(code="no-mapping", value=root.local,
+                                  message=f"no mapping reads XML with root element {root} ({base_name(file_name)}; "
+                                          f"its first children: {seen}); add a mapping whose [match] root names it"))
+    return _best(file_name, scored, None)
+
+
+__all__ = ["base_name", "match_score", "route", "route_edifact", "route_file", "route_xml"]

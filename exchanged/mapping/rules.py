@@ -29,7 +29,8 @@ def _kind_name(leaf: FlatField) -> str:
     return _KIND_NAMES.get(type(leaf.kind).__name__, type(leaf.kind).__name__)
 
 
-def entity_problems(entity: str, fields: dict[str, FieldSpec], mode: str) -> list[tuple[Key, str]]:
+def entity_problems(entity: str, fields: dict[str, FieldSpec], mode: str, *, patterns: bool = True) -> list[tuple[Key, str]]:
+    """``patterns``: a ``*`` in a column name is a CSV column pattern (an XPath's ``*`` is its own)."""
     if entity not in ENTITIES:
         return [(("entity", entity), f"unknown entity {entity!r} (known: {', '.join(ENTITIES)})")]
     leaves = flat_fields(ENTITIES[entity].model)
@@ -43,7 +44,7 @@ def entity_problems(entity: str, fields: dict[str, FieldSpec], mode: str) -> lis
             elif path == ATTRIBUTE_WILDCARD:
                 if spec.column is None or spec.column.count("*") != 1:
                     problems.append((key, "attributes.* reads every column matching a pattern with one '*', e.g. column = \"attributes.*\""))
-            elif spec.column and "*" in spec.column:
+            elif patterns and spec.column and "*" in spec.column:
                 problems.append((key, "a column pattern with '*' only goes with attributes.*"))
             elif ATTRIBUTES not in leaves:
                 problems.append((key, f"{entity} has no attributes"))
@@ -54,7 +55,7 @@ def entity_problems(entity: str, fields: dict[str, FieldSpec], mode: str) -> lis
             known = ", ".join(p if p != ATTRIBUTES else "attributes.<name>" for p in leaves)
             problems.append((key, f"unknown field {path!r} ({entity} has: {known})"))
             continue
-        if spec.column and "*" in spec.column:
+        if patterns and spec.column and "*" in spec.column:
             problems.append((key, "a column pattern with '*' only goes with attributes.*"))
         problems.extend((key, message) for message in _kind_problems(spec, leaf))
     if mode == "full":
@@ -124,4 +125,71 @@ def edifact_problems(mapping: Mapping) -> list[tuple[Key, str]]:
     return problems
 
 
-__all__ = ["ATTRIBUTE_WILDCARD", "edifact_problems", "entity_problems", "op_problems"]
+
+
+def xml_problems(mapping: Mapping) -> list[tuple[Key, str]]:
+    """An XML mapping names its root element and record elements, with declared prefixes, and
+    reads fields by XPath (each compiled here, so a typo fails at load, not on the first file)."""
+    from exchanged.formats.xml.paths import PathError, parse_step, record_steps, xpath_problem
+
+    problems: list[tuple[Key, str]] = []
+    spec = mapping.xml
+    variants = spec.variants if spec is not None else {}
+    for prefix, uris in variants.items():
+        if not uris or any(not uri.strip() for uri in uris):
+            problems.append((("xml", "namespaces", prefix), "give the namespace URI (or a list of its variants)"))
+
+    def step_of(key: Key, text: str) -> tuple[str | None, str] | None:
+        try:
+            step = parse_step(text)
+        except PathError as exc:
+            problems.append((key, str(exc)))
+            return None
+        if step[0] is not None and step[0] not in variants:
+            problems.append((key, f"prefix {step[0]!r} is not declared in [xml] namespaces"))
+        return step
+
+    if mapping.match.message or mapping.edifact:
+        problems.append((("format",), 'match.message and [edifact] need format = "edifact"'))
+    root = step_of(("match", "root"), mapping.match.root) if mapping.match.root else None
+    if mapping.match.root is None:
+        problems.append((("match", "root"), "an XML mapping names its root element, e.g. root = \"bme:BMECAT\""))
+    for child in mapping.match.children:
+        step_of(("match", "child"), child)
+    if spec is None:
+        return [*problems, (("xml",), "give [xml] records (and namespaces)")]
+    for entity in spec.records:
+        if entity not in mapping.entity:
+            problems.append((("xml", "records", entity), f"no [entity.{entity}] reads these records"))
+    for entity in mapping.entity:
+        path = spec.records.get(entity)
+        if path is None:
+            problems.append((("xml", "records"), f"say which element is one {entity} record ({entity} = \"/root/…/element\")"))
+            continue
+        try:
+            steps = record_steps(path)
+        except PathError as exc:
+            problems.append((("xml", "records", entity), str(exc)))
+            continue
+        for prefix, _ in steps:
+            if prefix is not None and prefix not in variants:
+                problems.append((("xml", "records", entity), f"prefix {prefix!r} is not declared in [xml] namespaces"))
+        if root is not None and steps[0] != root:
+            problems.append((("xml", "records", entity), f"{path!r} does not start at the root element {mapping.match.root!r}"))
+    if problems:  # the XPaths need the prefixes to be right
+        return problems
+    specs = [(("entity", entity, path), field) for entity, fields in mapping.entity.items() for path, field in fields.items()]
+    if mapping.op is not None:
+        specs.append((("op",), mapping.op))
+    for key, field in specs:
+        if key[-1] == ATTRIBUTE_WILDCARD:
+            problems.append((key, "attributes.* reads CSV columns; name each attribute (attributes.colour = \"XPath\")"))
+            continue
+        for expression in field.source_columns:
+            problem = xpath_problem(expression, variants)
+            if problem:
+                problems.append((key, problem))
+    return problems
+
+
+__all__ = ["ATTRIBUTE_WILDCARD", "edifact_problems", "entity_problems", "op_problems", "xml_problems"]

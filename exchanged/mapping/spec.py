@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from exchanged.mapping.rules import edifact_problems, entity_problems, op_problems
+from exchanged.mapping.rules import edifact_problems, entity_problems, op_problems, xml_problems
 
 if TYPE_CHECKING:
     from exchanged.formats.csv import CsvOptions
@@ -186,10 +186,21 @@ class MatchSpec(_Strict):
     association: str | list[str] | None = Field(
         None, description="EDIFACT: association assigned code, UNH 0057 (e.g. EAN008); any one may match"
     )
+    root: str | None = Field(
+        None, description="XML: the root element, prefix:Name with a prefix of [xml] namespaces (Name: no namespace); "
+                          "required for format = xml"
+    )
+    child: str | list[str] | None = Field(
+        None, description="XML: element(s) that must be children of the root, e.g. bme:T_NEW_CATALOG; all must be present"
+    )
 
     @property
     def globs(self) -> list[str]:
         return _listed(self.filename)
+
+    @property
+    def children(self) -> list[str]:
+        return _listed(self.child)
 
     def accepts_message(self, type_: str, version: str, association: str) -> bool:
         """Whether an EDIFACT message with this UNH S009 is one this mapping reads."""
@@ -216,6 +227,28 @@ class EdifactSpec(_Strict):
     levels: list[str] = Field(min_length=1, description="segment tags that open a group, outermost first")
     records: dict[str, str] = Field(description="entity -> the level whose every group is one record")
     end: list[str] = Field(default_factory=lambda: ["UNS"], description="segments after which no group follows")
+
+
+class XmlSpec(_Strict):
+    """How an XML file becomes records: the namespace prefixes its paths use, and which element is
+    one record of each entity. Fields are XPath 1.0 expressions relative to the record element.
+
+    A prefix may list several URIs, the first being the standard one: a file is read with the one
+    it declares on its root element, so namespace variants of one vocabulary need no other mapping.
+    The file is read streaming: a field sees its record, the record's ancestors with what came
+    before it (the header), never what follows the record in the file.
+    """
+
+    namespaces: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="prefix -> namespace URI, or several URIs (variants) of which a file uses one"
+    )
+    records: dict[str, str] = Field(
+        description="entity -> absolute path of its record element, e.g. /bme:BMECAT/bme:T_NEW_CATALOG/bme:PRODUCT"
+    )
+
+    @property
+    def variants(self) -> dict[str, list[str]]:
+        return {prefix: _listed(uris) for prefix, uris in self.namespaces.items()}
 
 
 class CsvSpec(_Strict):
@@ -297,7 +330,7 @@ class Mapping(_Strict):
 
     name: str = Field(min_length=1, description="defaults to the file name without .toml")
     description: str | None = None
-    format: Literal["csv", "edifact"] = "csv"
+    format: Literal["csv", "edifact", "xml"] = "csv"
     mode: Literal["full", "delta", "auto"] = Field(
         "full", description="full snapshot, delta (upserts + deletes), or auto: delta when the op column is present"
     )
@@ -308,6 +341,7 @@ class Mapping(_Strict):
     match: MatchSpec
     csv: CsvSpec = Field(default_factory=CsvSpec)
     edifact: EdifactSpec | None = Field(None, description="format = edifact: segment groups and records")
+    xml: XmlSpec | None = Field(None, description="format = xml: namespaces and record elements")
     entity: dict[str, dict[str, FieldSpec]] = Field(description="entity -> record field path -> how to read it")
     op: FieldSpec | None = Field(None, description="delta/auto: where upsert/delete comes from")
     document_date: DocumentDateSpec | None = Field(None, description="where the input's own date is (for stale snapshots)")
@@ -319,8 +353,12 @@ class Mapping(_Strict):
         problems: list[tuple[Key, str]] = []
         if self.format == "edifact":
             problems.extend(edifact_problems(self))
+        elif self.format == "xml":
+            problems.extend(xml_problems(self))
         elif self.match.message or self.edifact:
             problems.append((("format",), 'match.message and [edifact] need format = "edifact"'))
+        elif self.match.root or self.match.child or self.xml:
+            problems.append((("format",), 'match.root, match.child and [xml] need format = "xml"'))
         elif not self.match.globs and not self.match.columns:
             problems.append((("match",), "give filename or columns (or both)"))
         if self.csv.column_names and not self.match.globs:
@@ -328,7 +366,7 @@ class Mapping(_Strict):
         if not self.entity:
             problems.append((("entity",), "map at least one entity ([entity.product], …)"))
         for entity, fields in self.entity.items():
-            problems.extend(entity_problems(entity, fields, self.mode))
+            problems.extend(entity_problems(entity, fields, self.mode, patterns=self.format != "xml"))
         problems.extend(op_problems(self))
         if problems:
             raise SpecProblems(problems)
@@ -341,4 +379,5 @@ class Mapping(_Strict):
         return {c for s in specs for c in s.source_columns}
 
 
-__all__ = ["CsvSpec", "EdifactSpec", "FieldSpec", "Mapping", "MatchSpec", "SpecProblems", "canonical_constant", "format_key"]
+__all__ = ["CsvSpec", "EdifactSpec", "FieldSpec", "Mapping", "MatchSpec", "SpecProblems", "XmlSpec", "canonical_constant",
+           "format_key"]

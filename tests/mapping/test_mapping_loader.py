@@ -11,7 +11,8 @@ from exchanged.mapping import load_mappings
 from exchanged.mapping.loader import builtin_files
 
 CANONICAL = {"canonical-product", "canonical-price", "canonical-stock", "canonical-customer", "canonical-order_status"}
-BUILT_IN_STANDARDS = {"eancom-pricat", "eancom-invrpt", "eancom-ordrsp", "eancom-desadv", "eancom-invoic"}
+BUILT_IN_STANDARDS = {"eancom-pricat", "eancom-invrpt", "eancom-ordrsp", "eancom-desadv", "eancom-invoic",
+                      "bmecat-new-catalog", "bmecat-update-products", "bmecat-update-prices"}
 BUILT_IN = CANONICAL | BUILT_IN_STANDARDS
 
 USER_PRODUCT = """\

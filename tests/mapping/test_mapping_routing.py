@@ -115,10 +115,11 @@ def test_route_file_reads_the_header_the_way_each_mapping_reads_it() -> None:
     assert "header: Nummer, Text" in caught.value.issue.message
 
 
-def test_route_file_without_a_mapping_for_the_format_is_no_mapping() -> None:
+def test_an_xml_root_no_mapping_names_is_no_mapping_naming_the_root() -> None:
     with pytest.raises(InputRejected) as caught:
-        route_file("data.xml", b"<a/>", "xml", load_mappings(None).values())
-    assert (caught.value.issue.code, caught.value.issue.message) == ("no-mapping", "no mapping reads xml files (data.xml)")
+        route_file("data.xml", b"<a><b/></a>", "xml", load_mappings(None).values())
+    assert caught.value.issue.code == "no-mapping"
+    assert "root element <a> without namespace" in caught.value.issue.message and "<b>" in caught.value.issue.message
 
 
 def test_an_edifact_message_type_no_mapping_lists_is_no_mapping_naming_the_type() -> None:

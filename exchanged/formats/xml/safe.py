@@ -1,4 +1,4 @@
-"""XML input, read safely and streaming: the only lxml import (DESIGN §4).
+"""XML input, read safely and streaming (DESIGN §4: lxml is imported only under formats/xml).
 
 Hostile-input rules (DESIGN §5 promise 7, issue 5):
 
@@ -71,12 +71,17 @@ def _line_of(text: bytes, offset: int) -> int:
     return text.count(b"\n", 0, offset) + 1
 
 
+def parser_options() -> dict[str, Any]:
+    """The iterparse options every XML read uses: nothing fetched, nothing expanded, no huge trees."""
+    return {"resolve_entities": False, "load_dtd": False, "no_network": True, "huge_tree": False,
+            "remove_comments": True, "remove_pis": True}
+
+
 def iter_elements(data: bytes, tag: str | list[str]) -> Iterator[Any]:
     """Each element named ``tag`` (``{namespace}local``, or several) in document order, cleared
     after the caller is done with it. Raises ``InputRejected`` (``xml-unsafe``, ``xml-syntax``)."""
     check_safe(data)
-    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=tag, resolve_entities=False, load_dtd=False,
-                             no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
+    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=tag, **parser_options())
     try:
         for _, element in events:
             yield element
@@ -91,8 +96,7 @@ def root_of(data: bytes) -> tuple[str, str | None]:
     """The root element's local name and namespace URI, for routing (reads only the start)."""
     check_safe(data)
     try:
-        for _, element in etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
-                                          load_dtd=False, no_network=True, huge_tree=False):
+        for _, element in etree.iterparse(io.BytesIO(data), events=("start",), **parser_options()):
             name = etree.QName(element)
             return name.localname, name.namespace
     except etree.XMLSyntaxError as exc:
@@ -108,4 +112,4 @@ def syntax_issue(exc: Any) -> Issue:
                  location=Location(line=line or None, column=column or None))
 
 
-__all__ = ["check_safe", "iter_elements", "root_of", "syntax_issue"]
+__all__ = ["check_safe", "iter_elements", "parser_options", "root_of", "syntax_issue"]

@@ -1,4 +1,4 @@
-"""formats/xml.py: nothing fetched or expanded, bombs refused fast, syntax errors located, streaming."""
+"""formats/xml/safe.py: nothing fetched or expanded, bombs refused fast, syntax errors located, streaming."""
 
 from __future__ import annotations
 
