@@ -12,7 +12,9 @@ from exchanged.mapping.loader import builtin_files
 
 CANONICAL = {"canonical-product", "canonical-price", "canonical-stock", "canonical-customer", "canonical-order_status"}
 BUILT_IN_STANDARDS = {"eancom-pricat", "eancom-invrpt", "eancom-ordrsp", "eancom-desadv", "eancom-invoic",
-                      "bmecat-new-catalog", "bmecat-update-products", "bmecat-update-prices"}
+                      "bmecat-new-catalog", "bmecat-update-products", "bmecat-update-prices", "ubl-catalogue",
+                      "ubl-inventory-report", "ubl-stock-availability-report", "ubl-order-response", "ubl-despatch-advice",
+                      "opentrans-orderresponse", "opentrans-dispatchnotification", "opentrans-invoice"}
 BUILT_IN = CANONICAL | BUILT_IN_STANDARDS
 
 USER_PRODUCT = """\
