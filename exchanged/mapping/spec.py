@@ -245,6 +245,10 @@ class XmlSpec(_Strict):
     records: dict[str, str] = Field(
         description="entity -> absolute path of its record element, e.g. /bme:BMECAT/bme:T_NEW_CATALOG/bme:PRODUCT"
     )
+    huge_tree: bool = Field(
+        False, description="lift libxml2's safety limits (nesting depth 256, 10 MB per text node) for this mapping's files: "
+                           "only for a trusted sender whose files need it"
+    )
 
     @property
     def variants(self) -> dict[str, list[str]]:

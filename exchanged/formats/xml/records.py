@@ -121,7 +121,7 @@ def read_xml(data: bytes, spec: XmlSpec, columns: dict[str, list[str]]) -> XmlSo
     collecting = gc.isenabled()
     gc.disable()  # many small objects, no cycles: the cyclic collector would only walk them again and again
     try:
-        _stream(data, tags, list(entities.values()))
+        _stream(data, tags, list(entities.values()), huge_tree=spec.huge_tree)
     finally:
         if collecting:
             gc.enable()
@@ -137,13 +137,13 @@ def _stream_of(steps: list[Step], all_paths: Any) -> list[Step]:
     return min(prefixes, key=len)
 
 
-def _stream(data: bytes, tags: dict[tuple[str, ...], int], entities: list[_Entity]) -> None:
+def _stream(data: bytes, tags: dict[tuple[str, ...], int], entities: list[_Entity], *, huge_tree: bool) -> None:
     by_stream: dict[int, list[_Entity]] = {}
     for entity in entities:
         by_stream.setdefault(entity.stream, []).append(entity)
     last_tags = {path[-1] for path in tags}
     ordinals: dict[tuple[int, int], int] = {}
-    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=list(last_tags), **parser_options())
+    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=list(last_tags), **parser_options(huge_tree=huge_tree))
     try:
         for _, element in events:
             path = _path_of(element)

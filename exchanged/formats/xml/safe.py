@@ -71,9 +71,10 @@ def _line_of(text: bytes, offset: int) -> int:
     return text.count(b"\n", 0, offset) + 1
 
 
-def parser_options() -> dict[str, Any]:
-    """The iterparse options every XML read uses: nothing fetched, nothing expanded, no huge trees."""
-    return {"resolve_entities": False, "load_dtd": False, "no_network": True, "huge_tree": False,
+def parser_options(*, huge_tree: bool = False) -> dict[str, Any]:
+    """The iterparse options every XML read uses: nothing fetched, nothing expanded, and no huge
+    trees unless a mapping asks for them (``[xml] huge_tree``)."""
+    return {"resolve_entities": False, "load_dtd": False, "no_network": True, "huge_tree": huge_tree,
             "remove_comments": True, "remove_pis": True}
 
 

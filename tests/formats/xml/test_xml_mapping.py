@@ -297,3 +297,14 @@ def test_products_and_prices_survive_records_to_bmecat_to_records(data: st.DataO
     assert [(p["sku"], p["name"]) for p in records(evaluation, "product")] == list(zip(skus, names))
     assert [(p["sku"], p["amount"], p["currency"]) for p in records(evaluation, "price")] == [
         (s, a, c or "EUR") for s, a, c in zip(skus, amounts, currencies)]
+
+
+def test_huge_text_is_refused_unless_the_mapping_allows_huge_trees() -> None:
+    note = "x" * 10_500_000  # over libxml2's 10,000,000-character limit for one text node
+    data = f'<shop xmlns="urn:shop" date="2026-11-27T08:00:00Z"><item id="A"><name>A</name><note>{note}</note></item></shop>'
+    refused = run(data, mapping(SHOP))
+    assert codes(refused) == ["xml-syntax"]
+    allowed = run(data, mapping(SHOP.replace('[xml]\n', '[xml]\nhuge_tree = true\n')))
+    # Read this time: the note reaches the record checks (a description holds at most 4000 characters).
+    assert [(i.code, i.location.xpath) for i in allowed.report.issues if i.severity == "error"] == [
+        ("invalid-text", "/s:shop/s:item[1]")]
