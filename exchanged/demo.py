@@ -2,8 +2,9 @@
 
 The samples use the canonical layouts (docs/mappings.md) in the shapes ERPs really send: a UTF-8
 product export with one broken GTIN (the row is dropped, the file is ``partial``), a Windows-1252
-price list with ``;`` and decimal commas, a stock delta with an ``op`` column, and an EANCOM
-INVRPT (EDIFACT) with the stock of a second warehouse.
+price list with ``;`` and decimal commas, a stock delta with an ``op`` column, an EANCOM INVRPT
+(EDIFACT) with the stock of a second warehouse, and a supplier's BMEcat 2005 update (XML) with a
+new article and its price.
 """
 
 from __future__ import annotations
@@ -55,6 +56,34 @@ SAMPLES: dict[str, bytes] = {
         "UNT+9+1'\n"
         "UNZ+1+INV0001'\n"
     ).encode("latin-1"),
+    # A BMEcat 2005 T_UPDATE_PRODUCTS from a supplier: a new article (PRODUCT mode="new") with its
+    # list price. A delta: the articles of the product export above stay.
+    "bmecat_update_20261127.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE BMECAT SYSTEM "bmecat_2005.dtd">\n'
+        '<BMECAT version="2005" xmlns="http://www.bmecat.org/bmecat/2005">\n'
+        "  <HEADER>\n"
+        "    <CATALOG><LANGUAGE>deu</LANGUAGE><CATALOG_ID>ACME-2026</CATALOG_ID><CATALOG_VERSION>2.1</CATALOG_VERSION>"
+        "<CURRENCY>EUR</CURRENCY></CATALOG>\n"
+        "    <SUPPLIER><SUPPLIER_NAME>Acme Werkzeuge GmbH</SUPPLIER_NAME></SUPPLIER>\n"
+        "  </HEADER>\n"
+        '  <T_UPDATE_PRODUCTS prev_version="2">\n'
+        '    <PRODUCT mode="new">\n'
+        "      <SUPPLIER_PID>4715</SUPPLIER_PID>\n"
+        "      <PRODUCT_DETAILS>\n"
+        "        <DESCRIPTION_SHORT>Akku-Bohrschrauber 18 V</DESCRIPTION_SHORT>\n"
+        '        <INTERNATIONAL_PID type="gtin">4006381333955</INTERNATIONAL_PID>\n'
+        "        <MANUFACTURER_NAME>Acme</MANUFACTURER_NAME>\n"
+        "      </PRODUCT_DETAILS>\n"
+        "      <PRODUCT_ORDER_DETAILS><ORDER_UNIT>C62</ORDER_UNIT></PRODUCT_ORDER_DETAILS>\n"
+        "      <PRODUCT_PRICE_DETAILS>\n"
+        '        <DATETIME type="valid_start_date"><DATE>2026-11-01</DATE></DATETIME>\n'
+        '        <PRODUCT_PRICE price_type="net_list"><PRICE_AMOUNT>89.00</PRICE_AMOUNT><TAX>0.19</TAX></PRODUCT_PRICE>\n'
+        "      </PRODUCT_PRICE_DETAILS>\n"
+        "    </PRODUCT>\n"
+        "  </T_UPDATE_PRODUCTS>\n"
+        "</BMECAT>\n"
+    ).encode("utf-8"),
 }
 
 

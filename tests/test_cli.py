@@ -124,7 +124,7 @@ def test_demo_runs_and_publishes(workdir: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     assert [(r["status"], r["entity"], r["format"]) for r in reports] == [
         ("partial", "product", "csv"), ("accepted", "price", "csv"), ("accepted", "stock", "csv"),
-        ("accepted", "stock", "edifact")]
+        ("accepted", "stock", "edifact"), ("accepted", "product", "xml")]
     assert not [p for p in (workdir / "inbox").rglob("*") if p.is_file()]  # processed files leave the inbox
     manifest = json.loads((workdir / "outbox/shop/manifest.json").read_text())
     assert set(manifest["entities"]) == {"product", "price", "stock"}
