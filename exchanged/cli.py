@@ -213,6 +213,35 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return _exit_for([report])
 
 
+def cmd_price(args: argparse.Namespace) -> int:
+    from exchanged.errors import OutputUnavailable
+    from exchanged.pricing import PriceBook
+    from exchanged.pricing.command import parse_currency, parse_moment, parse_quantity, parse_zone, render
+
+    quantity, zone, currency = parse_quantity(args.qty), parse_zone(args.zone), parse_currency(args.currency)
+    moment = parse_moment(args.at, zone)
+    try:
+        book = PriceBook.load(_settings(args).shop_dir, zone=zone)
+    except OutputUnavailable as exc:
+        print(f"exchanged: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    result = book.quote(args.customer, args.sku, quantity, moment, currency)
+    print(render(result, as_json=args.json))
+    return EXIT_OK if result.found else EXIT_FAILED
+
+
+def cmd_roi(args: argparse.Namespace) -> int:
+    from exchanged.roi import compute_roi, parse_since, render_roi, roi_json
+
+    settings = _settings(args)
+    report = compute_roi(settings.ledger_path, settings.roi, since=parse_since(args.since))
+    if args.json:
+        print(json.dumps(roi_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(render_roi(report), end="")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exchanged", description="File exchange between an ERP and an online shop.")
     parser.add_argument("--version", action="version", version=f"exchanged {__version__}")
@@ -242,6 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
     command("status", cmd_status, "what the daemon is doing: queue, in flight, retrying, last outcomes, errors")
     p = command("replay", cmd_replay, "put an archived file through the pipeline again")
     p.add_argument("id", metavar="ID", help="report id (or a unique prefix), as exchanged audit lists it")
+    p = command("price", cmd_price, "a customer's net price of an article from the published prices, and why", json_flag=False)
+    p.add_argument("--customer", required=True, metavar="ID", help="customer_id (an unknown customer gets list prices)")
+    p.add_argument("--sku", required=True, metavar="SKU")
+    p.add_argument("--qty", required=True, metavar="N", help="quantity ordered, e.g. 3 or 2.5")
+    p.add_argument("--at", metavar="WHEN", help="ISO timestamp or date (without offset: in --zone); default now")
+    p.add_argument("--currency", metavar="CODE", help="ISO 4217 code, for customers without a currency of their own")
+    p.add_argument("--zone", default="UTC", metavar="TZ", help="time zone of the price rows' validity days (default UTC)")
+    p.add_argument("--json", action="store_true", help="machine-readable output: one JSON object")
+    p = command("roi", cmd_roi, "what the integration saves: the ledger's daily counts x the [roi] cost and gain estimates",
+                json_flag=False)
+    p.add_argument("--since", metavar="DATE", help="first day of the period (ISO date); default: the last period_days full days")
+    p.add_argument("--json", action="store_true", help="machine-readable output: the figures as a JSON object")
     command("demo", cmd_demo, "put sample ERP exports into the inbox, process them, show what came out")
     p = command("schema", cmd_schema, "print the JSON Schema of a record, the config, a mapping or the file report", json_flag=False)
     from exchanged.schemas import SCHEMA_NAMES

@@ -18,6 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exchanged.errors import ConfigError
+from exchanged.orders.settings import OrdersSettings
+from exchanged.roi import RoiSettings
 
 CONFIG_ENV = "EXCHANGED_CONFIG"
 DEFAULT_CONFIG_NAME = "exchanged.toml"
@@ -55,6 +57,15 @@ class Settings(BaseModel):
     # --- EDIFACT ------------------------------------------------------------------------------------
     contrl: bool = Field(False, description="answer every EDIFACT interchange received with a CONTRL (syntax acknowledgement) in outbox/erp/")
     contrl_sender: str | None = Field(None, pattern=r"^[!-~]{1,35}$", description="UNB sender id of those CONTRLs (unset: the recipient the interchange named)")
+    # --- the ROI report (`exchanged roi`) --------------------------------------------------------------
+    roi: RoiSettings = Field(
+        default_factory=RoiSettings,
+        description="[roi]: handling cost per occurrence and efficiency gain per kind, the estimates `exchanged roi`"
+                    " multiplies the ledger's counts with (docs/roi.md); the defaults are placeholders to replace"
+                    " with your own figures",
+    )
+    # --- shop orders to the ERP (issue 6) ------------------------------------------------------------
+    orders: OrdersSettings = Field(default_factory=OrdersSettings, description="[orders]: the ERP's order import format and the order checks")
     base_dir: Path = Field(Path("."), description="folder the relative paths above start from (set from the config file's location)", exclude=True)
 
     def folder(self, name: str) -> Path:

@@ -92,6 +92,7 @@ class Evaluation:
     document_date: str | None = None  # the input's own date (ISO), when its format or mapping gives one
     interchanges: list[str] = field(default_factory=list)  # EDIFACT: sender:qualifier+control ref per UNB
     acks: list[Any] = field(default_factory=list)  # EDIFACT: the CONTRL verdict per interchange
+    orders: list[Any] = field(default_factory=list)  # shop orders to send to the ERP (records.order.Order)
 
 
 def _draft(source: Source) -> FileReport:
@@ -137,6 +138,8 @@ def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Set
         if len(source.data) > settings.max_file_bytes:
             raise InputRejected(Issue(code="file-too-large", message=f"{len(source.data)} bytes is more than max_file_bytes = {settings.max_file_bytes}"))
         report.format = detect_format(source.data, source.file_name)
+        if report.format == "json":
+            return _evaluate_order_json(source, report, collector, settings)
         mapping = route_file(source.file_name, source.data, report.format, mappings.values())
         report.mapping = mapping.name
         progress("reading")
@@ -155,6 +158,8 @@ def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Set
         return evaluation
     results: list[tuple[ValidRecords, str]] = []
     progress("validating")
+    if "order" in mapping.entity:
+        return _evaluate_order_rows(report, collector, mapping, batches, settings)
     for batch in batches:
         collector.extend(batch.issues)
         collector.count_more(getattr(batch, "issues_truncated", 0))
@@ -164,6 +169,41 @@ def _evaluate(source: Source, mappings: MappingType[str, Mapping], settings: Set
     evaluation.interchanges = list(getattr(table, "interchange_keys", []))
     evaluation.acks = list(getattr(table, "acks", []))
     return evaluation
+
+
+def _evaluate_order_json(source: Source, report: FileReport, collector: IssueCollector, settings: Settings) -> Evaluation:
+    """Canonical order JSON: its orders read, checked and (all valid) ready to be sent."""
+    from exchanged.orders.canonical import read_orders
+    from exchanged.orders.evaluate import judge_orders
+
+    report.mapping = "canonical-order"
+    orders, issues = read_orders(source.data)
+    collector.extend(issues)
+    numbered = [(order, Location(row=number)) for number, order in enumerate(orders, start=1)] if not issues else []
+    return Evaluation(report, orders=judge_orders(report, collector, numbered, settings))
+
+
+def _evaluate_order_rows(report: FileReport, collector: IssueCollector, mapping: Mapping, batches: list[Any],
+                         settings: Settings) -> Evaluation:
+    """Order rows read by a mapping: validated (any bad row rejects the file: an order is accepted
+    whole), grouped into orders, checked and ready to be sent."""
+    from exchanged.orders.assemble import assemble, number_lines
+    from exchanged.orders.evaluate import judge_orders
+    from exchanged.records import MAPPABLE
+
+    orders: list[tuple[Any, Location]] = []
+    for batch in batches:
+        collector.extend(batch.issues)
+        batch.fields = number_lines(batch.fields)
+        valid = validate(MAPPABLE[batch.entity], batch, collector, on_row_error="reject_file")
+        if collector.errors:
+            break
+        lines, rows = batch.lines.to_pylist(), batch.rows.to_pylist()
+        where = [Location(line=line, row=row) for line, row in zip(lines, rows)]
+        built, issues = assemble(valid.records, where)
+        collector.extend(issues)
+        orders.extend(built)
+    return Evaluation(report, mapping=mapping, orders=judge_orders(report, collector, [] if collector.errors else orders, settings))
 
 
 def _conclude(

@@ -1,4 +1,5 @@
-"""JSON Schemas printed by ``exchanged schema NAME``: records, config, mapping, file report."""
+"""JSON Schemas printed by ``exchanged schema NAME``: records, the canonical order, config, mapping,
+file report."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ from typing import Any
 
 from exchanged.records import ENTITIES
 
-SCHEMA_NAMES = (*ENTITIES, "config", "mapping", "report")
+SCHEMA_NAMES = (*ENTITIES, "order", "config", "mapping", "report")
 
 
 def json_schema(name: str) -> dict[str, Any]:
     if name in ENTITIES:
         schema = ENTITIES[name].model.model_json_schema(mode="serialization")
         schema["x-key"] = list(ENTITIES[name].key)
+        return schema
+    if name == "order":  # the canonical order JSON the shop sends (one object, or an array of them)
+        from exchanged.records.order import Order
+
+        schema = Order.model_json_schema(mode="validation")
+        schema["x-key"] = list(Order.key)
         return schema
     if name == "config":
         from exchanged.config import Settings

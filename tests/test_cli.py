@@ -171,3 +171,23 @@ def test_a_closed_pipe_is_not_an_error(workdir: Path) -> None:
         stderr = reader.stderr.read().decode()
         assert reader.wait(timeout=60) == 0
     assert "Traceback" not in stderr and "error" not in stderr
+
+
+def test_roi_counts_what_the_ledger_recorded(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    code, _ = run_json(capsys, "demo", "--json")
+    assert code == 0
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    # The period ends before today (an incomplete day); with "today" as tomorrow the demo counts.
+    from exchanged.config import load_settings
+    from exchanged.roi import compute_roi
+
+    settings = load_settings(None)
+    report = compute_roi(settings.ledger_path, settings.roi, today=tomorrow, since=tomorrow - dt.timedelta(days=1))
+    counted = {kind.kind: kind.occurrences for kind in report.kinds}
+    assert counted["product_changes"] == 3 + 4 + 3 + 1 + 1 + 1  # products, prices, stock, INVRPT, BMEcat product + price
+    assert main(["roi", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["currency"] == "EUR" and {k["kind"] for k in shown["kinds"]} == set(counted)
+    assert main(["roi", "--since", "someday"]) == 2

@@ -26,7 +26,7 @@ _SEGMENT_AFTER_TERMINATOR = re.compile(rb"'[ \t\r\n]*[A-Z][A-Z0-9]{2}\+")
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """``"xml"``, ``"edifact"`` or ``"csv"`` from the first bytes of the file."""
+    """``"xml"``, ``"json"`` (canonical orders), ``"edifact"`` or ``"csv"`` from the first bytes."""
     head = data[:4096]
     if head.startswith(_BOM):
         head = head[len(_BOM):]
@@ -35,6 +35,8 @@ def detect_format(data: bytes, name: str = "") -> str:
     head = head.lstrip(b" \t\r\n")
     if head.startswith(b"<"):
         return "xml"
+    if head.startswith((b"{", b"[")):
+        return "json"
     if _EDIFACT_START.match(head) or _EDIFACT_INSIDE.search(head):
         return "edifact"
     if len(_SEGMENT_AFTER_TERMINATOR.findall(head)) >= 3:

@@ -29,7 +29,7 @@ from exchanged.mapping.source import (
 )
 from exchanged.mapping.spec import FieldSpec, Mapping
 from exchanged.nulls import filled
-from exchanged.records import ENTITIES
+from exchanged.records import MAPPABLE
 from exchanged.records.fields import flat_fields
 from exchanged.records.kinds import DateKind, DecimalKind, Kind, TimestampKind
 from exchanged.report import Issue, Location
@@ -99,7 +99,7 @@ def _apply(mapping: Mapping, source: TabularSource, issue_limit: int, *, budget:
     warnings = unknown_columns(mapping, columns)
     batches = []
     for number, (entity, specs) in enumerate(mapping.entity.items()):
-        leaves = flat_fields(ENTITIES[entity].model)
+        leaves = flat_fields(MAPPABLE[entity].model)
         values: dict[str, tf.Column] = {}
         failures: list[Failure] = []
         for path, spec in _expand(specs, columns):
@@ -158,7 +158,7 @@ class _Separators:
         if self._auto is None:
             samples = []
             for entity, specs in self._mapping.entity.items():
-                leaves = flat_fields(ENTITIES[entity].model)
+                leaves = flat_fields(MAPPABLE[entity].model)
                 for path, spec in specs.items():
                     leaf = leaves.get(path)
                     if leaf is None or not isinstance(leaf.kind, DecimalKind) or (spec.decimal or self.csv.decimal) != "auto":

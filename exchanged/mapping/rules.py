@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exchanged.records import ENTITIES
+from exchanged.records import MAPPABLE
 from exchanged.records.fields import ATTRIBUTES, FlatField, flat_fields
 from exchanged.records.kinds import DateKind, DecimalKind, TimestampKind
 
@@ -31,9 +31,9 @@ def _kind_name(leaf: FlatField) -> str:
 
 def entity_problems(entity: str, fields: dict[str, FieldSpec], mode: str, *, patterns: bool = True) -> list[tuple[Key, str]]:
     """``patterns``: a ``*`` in a column name is a CSV column pattern (an XPath's ``*`` is its own)."""
-    if entity not in ENTITIES:
-        return [(("entity", entity), f"unknown entity {entity!r} (known: {', '.join(ENTITIES)})")]
-    leaves = flat_fields(ENTITIES[entity].model)
+    if entity not in MAPPABLE:
+        return [(("entity", entity), f"unknown entity {entity!r} (known: {', '.join(MAPPABLE)})")]
+    leaves = flat_fields(MAPPABLE[entity].model)
     problems: list[tuple[Key, str]] = []
     for path, spec in fields.items():
         key: Key = ("entity", entity, path)
@@ -77,6 +77,21 @@ def _kind_problems(spec: FieldSpec, leaf: FlatField) -> list[str]:
     if (spec.timestamp_format or spec.timezone) and not isinstance(kind, TimestampKind):
         out.append(f"timestamp_format and timezone apply to timestamp fields; {leaf.path} is {_kind_name(leaf)}")
     return out
+
+
+def order_problems(mapping: Mapping) -> list[tuple[Key, str]]:
+    """Order rows become orders sent to the ERP, each accepted whole: nothing else in the mapping,
+    no delta, no dropped rows."""
+    if "order" not in mapping.entity:
+        return []
+    problems: list[tuple[Key, str]] = []
+    if len(mapping.entity) > 1:
+        problems.append((("entity",), "a mapping of order rows maps nothing else (orders go to the ERP, not to the shop)"))
+    if mapping.mode != "full" or mapping.op is not None:
+        problems.append((("mode",), "orders are sent whole, never as a delta: leave mode and op out"))
+    if "on_row_error" in mapping.model_fields_set and mapping.on_row_error != "reject_file":
+        problems.append((("on_row_error",), "an order is accepted whole or not at all: on_row_error is reject_file"))
+    return problems
 
 
 def op_problems(mapping: Mapping) -> list[tuple[Key, str]]:
@@ -192,4 +207,4 @@ def xml_problems(mapping: Mapping) -> list[tuple[Key, str]]:
     return problems
 
 
-__all__ = ["ATTRIBUTE_WILDCARD", "edifact_problems", "entity_problems", "op_problems", "xml_problems"]
+__all__ = ["ATTRIBUTE_WILDCARD", "edifact_problems", "entity_problems", "op_problems", "order_problems", "xml_problems"]

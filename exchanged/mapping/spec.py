@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from exchanged.mapping.rules import edifact_problems, entity_problems, op_problems, xml_problems
+from exchanged.mapping.rules import edifact_problems, entity_problems, op_problems, order_problems, xml_problems
 
 if TYPE_CHECKING:
     from exchanged.formats.csv import CsvOptions
@@ -372,6 +372,7 @@ class Mapping(_Strict):
         for entity, fields in self.entity.items():
             problems.extend(entity_problems(entity, fields, self.mode, patterns=self.format != "xml"))
         problems.extend(op_problems(self))
+        problems.extend(order_problems(self))
         if problems:
             raise SpecProblems(problems)
         return self

@@ -60,7 +60,7 @@ def test_unknown_field_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_unknown_entity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = GOOD + "\n[entity.prodcut]\nsku = \"A\"\n"
     assert error_of(tmp_path, text, monkeypatch) == (
-        "mappings/acme.toml line 9: entity.prodcut: unknown entity 'prodcut' (known: product, price, stock, customer, order_status)"
+        "mappings/acme.toml line 9: entity.prodcut: unknown entity 'prodcut' (known: product, price, stock, customer, order_status, order)"
     )
 
 

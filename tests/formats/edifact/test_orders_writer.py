@@ -20,6 +20,7 @@ from exchanged.errors import InputRejected
 from exchanged.formats.edifact.orders import OrdersConfig, write_orders
 from exchanged.records.order import Order
 from exchanged.report import Issue
+from tests.order_strategies import orders_of
 
 NOW = dt.datetime(2026, 3, 1, 10, 5, tzinfo=dt.UTC)
 CONFIG = OrdersConfig(sender_id="4012345000009", recipient_id="4098765000003", timezone="Europe/Berlin")
@@ -282,25 +283,10 @@ def _ids(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.text(alphabet=alphabet, min_size=1, max_size=35).filter(lambda s: s == s.strip(" ") and s.strip())
 
 
-@st.composite
-def orders(draw: st.DrawFn, alphabet: st.SearchStrategy[str]) -> Order:
-    lines = []
-    net = Decimal(0)
-    for _ in range(draw(st.integers(1, 4))):
-        quantity = draw(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(99999), places=4))
-        price = draw(st.decimals(min_value=Decimal(0), max_value=Decimal("999999.99"), places=2))
-        net += quantity * price
-        lines.append({
-            "sku": draw(_ids(alphabet)),
-            "gtin": draw(st.sampled_from([None, "4006381333931", "96385074"])),
-            "quantity": quantity, "unit_price": price,
-            "description": draw(st.none() | st.text(alphabet=alphabet, min_size=1, max_size=120)),
-        })
-    return Order.model_validate({
-        "order_id": draw(_ids(alphabet)), "customer_id": draw(_ids(alphabet)), "ordered_at": NOW, "currency": "EUR",
-        "billing_address": {"name": draw(st.text(alphabet=alphabet, min_size=1, max_size=100))},
-        "lines": lines, "totals": {"net": net, "gross": net},
-    })
+def orders(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[Order]:
+    text = st.text(alphabet=alphabet, min_size=1, max_size=120)
+    return orders_of(text, _ids(alphabet), times=st.just(NOW), names=st.text(alphabet=alphabet, min_size=1, max_size=100),
+                     tax=False, units=("C62",))
 
 
 def via_pydifact(data: bytes, codec: str) -> list[tuple[str, list[list[str]]]]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from exchanged.errors import InputRejected
 from exchanged.formats.xml.opentrans import BMECAT_NAMESPACE, OPENTRANS_NAMESPACE, OpenTransConfig, write_opentrans_order
 from exchanged.records.order import Order
+from tests.order_strategies import TIMES, XML_DESCRIPTIONS, XML_IDS, XML_TEXT, orders_of
 
 GOLDEN = Path(__file__).parent / "golden"
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "xml"  # ../shared beside the checkout
@@ -297,36 +298,13 @@ def test_config_documents_every_field() -> None:
 
 # --- any order round-trips through lxml ------------------------------------------------------------------
 
-_XML_SPECIAL = st.sampled_from(list("<&>\"'];") + ["]]>", "&amp;", "<![CDATA[", "ÄÖÜäöüßéçñø", "東京", "😀"])
-_LETTERS = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff")
-_TIMES = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 1, 1), timezones=st.just(dt.UTC))
-_TEXT = st.lists(st.one_of(_XML_SPECIAL, _LETTERS), min_size=1, max_size=20).map("".join)
 
 
-def _ids() -> st.SearchStrategy[str]:
-    return _TEXT.map(lambda s: s.strip()[:40]).filter(lambda s: s != "" and not any(c.isspace() for c in (s[0], s[-1])))
 
-
-@st.composite
-def orders(draw: st.DrawFn) -> Order:
+def orders() -> st.SearchStrategy[Order]:
     """Random valid orders whose text is full of XML's special characters and non-ASCII letters."""
-    lines, net = [], Decimal(0)
-    for _ in range(draw(st.integers(1, 4))):
-        quantity = draw(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(99999), places=4))
-        price = draw(st.decimals(min_value=Decimal(0), max_value=Decimal("999999.99"), places=2))
-        net += quantity * price
-        description = draw(st.none() | st.tuples(_TEXT, st.sampled_from(["", "\r\n", "\t"])).map("".join))
-        lines.append({"sku": draw(_ids()), "gtin": draw(st.sampled_from([None, "4006381333931", "96385074"])),
-                      "quantity": quantity, "unit_price": price, "description": description})
-    tax = draw(st.decimals(min_value=Decimal(0), max_value=Decimal(1000), places=2))
-    return Order.model_validate({
-        "order_id": draw(_ids()), "customer_id": draw(_ids()),
-        "ordered_at": draw(_TIMES),
-        "currency": "EUR",
-        "billing_address": {"name": draw(_TEXT), "city": draw(_TEXT)},
-        "shipping_address": draw(st.none() | st.builds(lambda n: {"name": n}, _TEXT)),
-        "lines": lines, "totals": {"net": net, "tax": tax, "gross": net + tax},
-    })
+    return orders_of(XML_TEXT, XML_IDS, times=TIMES, tax=True,
+                     descriptions=XML_DESCRIPTIONS)
 
 
 def read_back(data: bytes) -> dict[str, Any]:

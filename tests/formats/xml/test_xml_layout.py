@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from exchanged.errors import InputRejected, MappingError
 from exchanged.formats.xml.layout import XmlLayout, load_xml_layout, parse_xml_layout, write_xml_order
 from exchanged.records.order import Order
+from tests.order_strategies import TIMES, XML_DESCRIPTIONS, XML_IDS, XML_TEXT, orders_of
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "erp-order-layout.toml"
@@ -306,32 +307,13 @@ EVERYTHING = layout("""
     value = "totals.gross"
 """)
 
-_XML_SPECIAL = st.sampled_from(list("<&>\"'];") + ["]]>", "&amp;", "<![CDATA[", "ÄÖÜäöüßéçñø", "東京", "😀"])
-_LETTERS = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff")
-_TIMES = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 1, 1), timezones=st.just(dt.UTC))
-_TEXT = st.lists(st.one_of(_XML_SPECIAL, _LETTERS), min_size=1, max_size=20).map("".join)
-_IDS = _TEXT.map(lambda s: s.strip()[:40]).filter(lambda s: s != "" and not (s[0].isspace() or s[-1].isspace()))
 
 
-@st.composite
-def orders(draw: st.DrawFn) -> Order:
+def orders() -> st.SearchStrategy[Order]:
     """Random valid orders whose text is full of XML's special characters and non-ASCII letters."""
-    lines, net = [], Decimal(0)
-    for _ in range(draw(st.integers(1, 4))):
-        quantity = draw(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(99999), places=4))
-        price = draw(st.decimals(min_value=Decimal(0), max_value=Decimal("999999.99"), places=2))
-        net += quantity * price
-        lines.append({"sku": draw(st.none() | _IDS), "gtin": "4006381333931", "quantity": quantity, "unit_price": price,
-                      "unit": draw(st.sampled_from(["C62", "KGM", "MTR"])),
-                      "description": draw(st.none() | st.tuples(_TEXT, st.sampled_from(["", "\r\n", "\t"])).map("".join))})
-    tax = draw(st.none() | st.decimals(min_value=Decimal(0), max_value=Decimal(1000), places=2))
-    return Order.model_validate({
-        "order_id": draw(_IDS), "customer_id": draw(_IDS), "currency": draw(st.sampled_from(["EUR", "CHF", "JPY"])),
-        "ordered_at": draw(_TIMES),
-        "billing_address": {"name": draw(_TEXT), "city": draw(st.none() | _TEXT)},
-        "shipping_address": draw(st.none() | st.builds(lambda n: {"name": n}, _TEXT)),
-        "lines": lines, "totals": {"net": net, "tax": tax, "gross": net + (tax or 0)},
-    })
+    return orders_of(XML_TEXT, XML_IDS, times=TIMES, currencies=("EUR", "CHF", "JPY"), units=("C62", "KGM", "MTR"),
+                     gtins=("4006381333931",), optional_sku=True,
+                     descriptions=XML_DESCRIPTIONS)
 
 
 def _decimal(text: str | None) -> Decimal | None:

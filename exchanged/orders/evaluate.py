@@ -1,0 +1,101 @@
+"""An order file's verdict: its orders checked against what is published, ready to be sent.
+
+A file's orders are accepted together or rejected together (DESIGN §3: "an order is accepted
+whole or not at all"; a file of several orders holds none back silently): any error rejects the
+file and nothing goes to the ERP. Sending happens when the input is committed
+(``orders.send``); here each order is also rendered once in the ERP's format, so text the format
+cannot carry rejects the order now instead of failing later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from exchanged.config import Settings
+from exchanged.errors import ConfigError, InputRejected
+from exchanged.orders.checks import Quoter, check_order
+from exchanged.orders.published import catalog
+from exchanged.records.order import Order
+from exchanged.report import FileReport, Issue, IssueCollector, Location, Status
+
+
+def judge_orders(report: FileReport, collector: IssueCollector, orders: list[tuple[Order, Location]],
+                 settings: Settings) -> list[Order]:
+    """Check ``orders`` (``collector`` may already hold the file's reading issues); set the report's
+    status and counts; return the orders to send (none when the file is rejected)."""
+    report.entity = "order"
+    quote = _quoter(settings, collector) if settings.orders.check_prices and orders else None
+    published = catalog(settings.shop_dir) if orders else None
+    for order, where in orders:
+        assert published is not None
+        collector.extend(check_order(order, where, published, quote, settings.orders.price_tolerance))
+    if orders and not collector.errors:
+        _check_writable([o for o, _ in orders], [w for _, w in orders], settings, collector)
+    report.issues, report.issues_truncated = collector.issues, collector.truncated
+    if collector.errors or not orders:
+        report.status = Status.REJECTED
+        report.records, report.entities = 0, {}
+        return []
+    report.status = Status.ACCEPTED
+    report.records = len(orders)
+    report.entities = {"order": len(orders)}
+    return [order for order, _ in orders]
+
+
+def _check_writable(orders: list[Order], where: list[Location], settings: Settings, collector: IssueCollector) -> None:
+    from exchanged.orders.send import render
+
+    now = dt.datetime.now(dt.timezone.utc)
+    for order, location in zip(orders, where):
+        try:
+            render(order, settings, now, control_ref="1")  # a trial: the real number is drawn when sent
+        except ConfigError as exc:
+            collector.add(Issue(code="orders-not-configured", message=f"orders cannot be written for the ERP: {exc}"))
+            return
+        except InputRejected as rejected:
+            issue = rejected.issue
+            collector.add(issue.model_copy(update={"location": location.with_field(issue.location.field or "")}))
+
+
+_BOOKS: dict[Path, tuple[tuple[int, ...], Any]] = {}
+_LOCK = threading.Lock()
+
+
+def _quoter(settings: Settings, collector: IssueCollector) -> Quoter | None:
+    """The price engine's quote for the published prices; None (with a warning) when no prices are
+    published at all: a shop that does not replicate prices cannot have them checked."""
+    prices = settings.shop_dir / "price.parquet"
+    try:
+        status = prices.stat()
+        customers = settings.shop_dir / "customer.parquet"
+        stamp = (status.st_mtime_ns, status.st_size, *(_stamp(customers)))
+    except FileNotFoundError:
+        collector.add(Issue(code="prices-not-checked", severity="warning",
+                            message="no prices are published (outbox/shop/price.parquet): unit prices were not checked"))
+        return None
+    from exchanged.pricing import PriceBook
+
+    with _LOCK:
+        cached = _BOOKS.get(settings.shop_dir)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, PriceBook.load(settings.shop_dir))
+        with _LOCK:
+            _BOOKS[settings.shop_dir] = cached
+    book = cached[1]
+    quote: Callable[..., Any] = book.quote
+    return lambda customer, sku, quantity, at, currency: quote(customer, sku, quantity, at, currency=currency)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return (-1, -1)
+    return (status.st_mtime_ns, status.st_size)
+
+
+__all__ = ["judge_orders"]
