@@ -92,7 +92,7 @@ class Evaluation:
     document_date: str | None = None  # the input's own date (ISO), when its format or mapping gives one
     interchanges: list[str] = field(default_factory=list)  # EDIFACT: sender:qualifier+control ref per UNB
     acks: list[Any] = field(default_factory=list)  # EDIFACT: the CONTRL verdict per interchange
-    orders: list[Any] = field(default_factory=list)  # shop orders to send to the ERP (records.order.Order)
+    orders: list[Any] = field(default_factory=list)  # shop orders to send to the ERP: (records.order.Order, Location)
 
 
 def _draft(source: Source) -> FileReport:
@@ -203,7 +203,8 @@ def _evaluate_order_rows(report: FileReport, collector: IssueCollector, mapping:
         built, issues = assemble(valid.records, where)
         collector.extend(issues)
         orders.extend(built)
-    return Evaluation(report, mapping=mapping, orders=judge_orders(report, collector, [] if collector.errors else orders, settings))
+    accepted = judge_orders(report, collector, [] if collector.errors else orders, settings)
+    return Evaluation(report, mapping=mapping, orders=accepted)
 
 
 def _conclude(

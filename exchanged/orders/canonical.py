@@ -33,7 +33,8 @@ def read_orders(data: bytes) -> tuple[list[Order], list[Issue]]:
     try:
         parsed = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        return [], [Issue(code="invalid-json", message=f"not JSON: {exc.msg}", location=Location(line=exc.lineno, column=exc.colno))]
+        where = Location(line=exc.lineno, column=exc.colno)
+        return [], [Issue(code="invalid-json", message=f"not JSON: {exc.msg}", location=where)]
     except RecursionError:
         return [], [Issue(code="invalid-json", message="not an order: nested too deeply")]
     items = parsed if isinstance(parsed, list) else [parsed]

@@ -64,7 +64,8 @@ def _article(line: OrderLine, index: int, catalog: Catalog, issue: Callable[[str
         issue("unknown-sku", f"{field}.sku", sku, f"article {sku} is not published")
         return None
     if line.gtin and product.gtin and line.gtin != product.gtin:
-        issue("gtin-mismatch", f"{field}.gtin", line.gtin, f"article {sku} has the GTIN {product.gtin}, the line says {line.gtin}")
+        issue("gtin-mismatch", f"{field}.gtin", line.gtin,
+              f"article {sku} has the GTIN {product.gtin}, the line says {line.gtin}")
     if not product.active:
         issue("inactive-sku", f"{field}.sku", sku, f"article {sku} is published as not for sale (active = false)")
     if line.unit != product.unit:

@@ -2,9 +2,14 @@
 
 A file's orders are accepted together or rejected together (DESIGN §3: "an order is accepted
 whole or not at all"; a file of several orders holds none back silently): any error rejects the
-file and nothing goes to the ERP. Sending happens when the input is committed
-(``orders.send``); here each order is also rendered once in the ERP's format, so text the format
-cannot carry rejects the order now instead of failing later.
+file and nothing goes to the ERP. Here each order is also rendered once in the ERP's format, so
+text the format cannot carry rejects the order now instead of failing later.
+
+The checks run twice: when the file is evaluated (``judge_orders``: what ``exchanged check``
+shows), and again when it is committed (``recheck``), after the inputs that arrived before it
+are published: the daemon evaluates files in parallel, and an order must be checked against the
+catalogue as it stands when the order's turn comes (DESIGN §5 promise 5), not as it stood while
+an earlier price list was still being read.
 """
 
 from __future__ import annotations
@@ -22,17 +27,14 @@ from exchanged.orders.published import catalog
 from exchanged.records.order import Order
 from exchanged.report import FileReport, Issue, IssueCollector, Location, Status
 
+Located = tuple[Order, Location]
 
-def judge_orders(report: FileReport, collector: IssueCollector, orders: list[tuple[Order, Location]],
-                 settings: Settings) -> list[Order]:
+
+def judge_orders(report: FileReport, collector: IssueCollector, orders: list[Located], settings: Settings) -> list[Located]:
     """Check ``orders`` (``collector`` may already hold the file's reading issues); set the report's
     status and counts; return the orders to send (none when the file is rejected)."""
     report.entity = "order"
-    quote = _quoter(settings, collector) if settings.orders.check_prices and orders else None
-    published = catalog(settings.shop_dir) if orders else None
-    for order, where in orders:
-        assert published is not None
-        collector.extend(check_order(order, where, published, quote, settings.orders.price_tolerance))
+    _check_published(orders, settings, collector)
     if orders and not collector.errors:
         _check_writable([o for o, _ in orders], [w for _, w in orders], settings, collector)
     report.issues, report.issues_truncated = collector.issues, collector.truncated
@@ -43,7 +45,29 @@ def judge_orders(report: FileReport, collector: IssueCollector, orders: list[tup
     report.status = Status.ACCEPTED
     report.records = len(orders)
     report.entities = {"order": len(orders)}
-    return [order for order, _ in orders]
+    return orders
+
+
+def recheck(orders: list[Located], report: FileReport, settings: Settings) -> bool:
+    """The checks against what is published, again, at commit time. False (the report rejected,
+    with the issues) when an order no longer passes."""
+    collector = IssueCollector(settings.issue_limit)
+    _check_published(orders, settings, collector)
+    if not collector.errors:
+        return True
+    report.issues = [*report.issues, *(issue for issue in collector.issues if issue.severity == "error")]
+    report.status = Status.REJECTED
+    report.records, report.entities = 0, {}
+    return False
+
+
+def _check_published(orders: list[Located], settings: Settings, collector: IssueCollector) -> None:
+    if not orders:
+        return
+    quote = _quoter(settings, collector) if settings.orders.check_prices else None
+    published = catalog(settings.shop_dir)
+    for order, where in orders:
+        collector.extend(check_order(order, where, published, quote, settings.orders.price_tolerance))
 
 
 def _check_writable(orders: list[Order], where: list[Location], settings: Settings, collector: IssueCollector) -> None:
@@ -98,4 +122,4 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
-__all__ = ["judge_orders"]
+__all__ = ["Located", "judge_orders", "recheck"]

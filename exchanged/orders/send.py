@@ -29,7 +29,7 @@ from exchanged.archive import safe_name
 from exchanged.atomic import write_atomic
 from exchanged.config import Settings
 from exchanged.records.order import Order
-from exchanged.report import FileReport, Issue, Location
+from exchanged.report import FileReport, Issue, Location, Status
 
 EXTENSIONS = {"edifact": "edi", "csv": "csv", "opentrans": "xml", "xml": "xml"}
 
@@ -59,15 +59,32 @@ def render(order: Order, settings: Settings, now: dt.datetime, *, control_ref: s
     return write_xml_order(order, config, now)
 
 
+def dispatch_orders(located: list[tuple[Order, Location]], report: FileReport, settings: Settings,
+                    show: Callable[[Path], str]) -> None:
+    """At commit: check the orders again against what is published now (``evaluate.recheck``),
+    then send each one not sent before. A file whose every order was sent before is a duplicate."""
+    from exchanged.orders.evaluate import recheck
+
+    if not located or report.status not in (Status.ACCEPTED, Status.PARTIAL):
+        return
+    journal = _journal(settings)
+    fresh = [(order, where) for order, where in located
+             if (entry := _read(_entry_path(journal, order))) is None or entry["report_id"] == report.id]
+    if fresh and not recheck(fresh, report, settings):  # an order sent before stays a duplicate, whatever changed
+        return
+    if send_orders([order for order, _ in located], report, settings, show) == 0:
+        report.status = Status.DUPLICATE
+
+
 def send_orders(orders: list[Order], report: FileReport, settings: Settings, show: Callable[[Path], str]) -> int:
     """Write the ERP file of each order not sent before; list them in ``report.outputs``, each
     order sent before as a ``duplicate-order`` warning. Returns how many were sent now."""
-    journal = settings.folder("work") / "orders-sent"
+    journal = _journal(settings)
     journal.mkdir(parents=True, exist_ok=True)
     settings.erp_dir.mkdir(parents=True, exist_ok=True)
     sent = 0
     for order in orders:
-        entry_path = journal / f"{hashlib.sha256(order.order_id.encode()).hexdigest()[:40]}.json"
+        entry_path = _entry_path(journal, order)
         entry = _read(entry_path)
         if entry is not None and entry["report_id"] != report.id:
             report.issues.append(Issue(
@@ -75,7 +92,7 @@ def send_orders(orders: list[Order], report: FileReport, settings: Settings, sho
                 message=f"order {order.order_id} was sent to the ERP before ({entry['file']}, by input {entry['report_id']}); "
                         "not sent again"))
             continue
-        target = settings.erp_dir / entry["file"] if entry is not None else settings.erp_dir / safe_name(
+        target = settings.erp_dir / Path(entry["file"]).name if entry is not None else settings.erp_dir / safe_name(
             f"ORDER_{order.order_id}_{report.sha256[:12]}.{EXTENSIONS[settings.orders.format]}")
         if entry is None:
             data = render(order, settings, dt.datetime.now(dt.timezone.utc))
@@ -91,6 +108,15 @@ def send_orders(orders: list[Order], report: FileReport, settings: Settings, sho
     return sent
 
 
+def _journal(settings: Settings) -> Path:
+    return settings.folder("work") / "orders-sent"
+
+
+def _entry_path(journal: Path, order: Order) -> Path:
+    """One entry per order id; hashed, so that any id makes a safe file name."""
+    return journal / f"{hashlib.sha256(order.order_id.encode()).hexdigest()[:40]}.json"
+
+
 def _read(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_bytes())
@@ -98,4 +124,4 @@ def _read(path: Path) -> dict[str, Any] | None:
         return None
 
 
-__all__ = ["EXTENSIONS", "render", "send_orders"]
+__all__ = ["EXTENSIONS", "dispatch_orders", "render", "send_orders"]

@@ -32,13 +32,17 @@ class OrdersSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["edifact", "csv", "opentrans", "xml"] = Field(
-        "edifact", description="the ERP's order import: EDIFACT ORDERS D.96A EANCOM, a CSV layout, openTRANS 2.1 ORDER, or an XML layout"
+        "edifact",
+        description="the ERP's order import: EDIFACT ORDERS D.96A EANCOM, a CSV layout, openTRANS 2.1 ORDER, or an XML layout",
     )
     check_prices: bool = Field(True, description="check every unit price against the price engine (price-mismatch)")
-    price_tolerance: Decimal = Field(Decimal("0.005"), ge=0, description="largest difference between a unit price and the computed one")
-    edifact: dict[str, Any] | None = Field(None, description="format = edifact: the ORDERS options (sender_id and recipient_id required)")
+    price_tolerance: Decimal = Field(Decimal("0.005"), ge=0,
+                                     description="largest difference between a unit price and the computed one")
+    edifact: dict[str, Any] | None = Field(
+        None, description="format = edifact: the ORDERS options (sender_id and recipient_id required)")
     opentrans: dict[str, Any] | None = Field(None, description="format = opentrans: the openTRANS options (supplier_id required)")
-    layout: Path | None = Field(None, description="format = csv or xml: the layout file (TOML), relative to the config file's folder")
+    layout: Path | None = Field(
+        None, description="format = csv or xml: the layout file (TOML), relative to the config file's folder")
 
     def check(self, base_dir: Path) -> None:
         """Raise ConfigError when the chosen format's options are missing or wrong."""
@@ -60,7 +64,8 @@ class OrdersSettings(BaseModel):
             where = ".".join(str(part) for part in first["loc"])
             raise ConfigError(f"[orders.{self.format}] {where}: {first['msg']}") from None
         if self.layout is None:
-            raise ConfigError(f"[orders] format = {self.format!r} needs layout = \"<file>.toml\" (the ERP's {self.format} layout)")
+            raise ConfigError(f"[orders] format = {self.format!r} needs layout = \"<file>.toml\" "
+                              f"(the ERP's {self.format} layout)")
         path = self.layout if self.layout.is_absolute() else base_dir / self.layout
         if self.format == "csv":
             from exchanged.formats.csv_orders import load_csv_order_layout

@@ -75,7 +75,7 @@ def test_a_valid_order_is_accepted_and_ready_to_send(shop: Settings) -> None:
     report = evaluation.report
     assert (report.status.value, report.format, report.mapping, report.entity, report.entities) == (
         "accepted", "json", "canonical-order", "order", {"order": 1})
-    assert [o.order_id for o in evaluation.orders] == ["SO-1"]
+    assert [(o.order_id, where.row) for o, where in evaluation.orders] == [("SO-1", 1)]
     assert report.issues == []
 
 
@@ -179,7 +179,7 @@ def test_csv_rows_become_orders_grouped_by_order_id_and_numbered(shop: Settings)
     evaluation = run_csv(shop, text)
     assert evaluation.report.status.value == "accepted", evaluation.report.issues
     assert evaluation.report.mapping == "shop-orders" and evaluation.report.entities == {"order": 2}
-    first, second = evaluation.orders
+    (first, _), (second, _) = evaluation.orders
     assert [(line.line_no, line.sku, line.unit) for line in first.lines] == [(1, "A-1", "C62"), (2, "B-2", "MTR")]
     assert first.ordered_at.isoformat() == "2026-11-27T09:15:00+00:00"  # Europe/Berlin 10:15
     assert first.totals.tax == Decimal("4.03") and first.shipping_address.city == "Köln"
@@ -190,7 +190,8 @@ def test_rows_of_one_order_must_agree_on_its_header(shop: Settings) -> None:
     text = HEAD + ("SO-7;K-1;27.11.2026 10:15;EUR;A-1;2;Stk;10,00;21,20;;21,20;Köln\n"
                    "SO-7;K-2;27.11.2026 10:15;EUR;B-2;1;m;1,20;21,20;;21,20;Köln\n")
     [issue] = run_csv(shop, text).report.issues
-    assert (issue.code, issue.location.row, issue.location.line, issue.location.field) == ("inconsistent-order", 2, 3, "customer_id")
+    where = issue.location
+    assert (issue.code, where.row, where.line, where.field) == ("inconsistent-order", 2, 3, "customer_id")
 
 
 def test_one_bad_row_rejects_the_whole_file(shop: Settings) -> None:
