@@ -20,12 +20,14 @@ GTINS = (None, "4006381333931", "96385074")
 @st.composite
 def orders_of(draw: st.DrawFn, text: st.SearchStrategy[str], ids: st.SearchStrategy[str], *,
               descriptions: st.SearchStrategy[str | None] | None = None, names: st.SearchStrategy[str] | None = None,
+              cities: st.SearchStrategy[str] | None = None,
               times: st.SearchStrategy[dt.datetime] = TIMES, currencies: tuple[str, ...] = ("EUR",),
               units: tuple[str, ...] = ("C62",), gtins: tuple[str | None, ...] = GTINS, optional_sku: bool = False,
               tax: bool | None = None, addresses: bool = True) -> Order:
     """A valid order: 1 to 4 lines, totals that add up exactly. ``tax``: True always, False never,
     None sometimes; ``optional_sku``: lines may name only a GTIN."""
     names = text if names is None else names
+    cities = names if cities is None else cities
     lines, net = [], Decimal(0)
     for _ in range(draw(st.integers(1, 4))):
         quantity = draw(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(99999), places=4))
@@ -44,7 +46,7 @@ def orders_of(draw: st.DrawFn, text: st.SearchStrategy[str], ids: st.SearchStrat
             "currency": draw(st.sampled_from(currencies)), "lines": lines,
             "totals": {"net": net, "tax": amount, "gross": net + (amount or 0)}}
     if addresses:
-        data["billing_address"] = {"name": draw(names), "city": draw(st.none() | names)}
+        data["billing_address"] = {"name": draw(names), "city": draw(st.none() | cities)}
         data["shipping_address"] = draw(st.none() | st.builds(lambda n: {"name": n}, names))
     return Order.model_validate(data)
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchanged.columns.keys import first_occurrence
+from exchanged.columns.memory import LARGE, release_memory
 from exchanged.columns.schema import ATTRIBUTES_TYPE, arrow_schema
 from exchanged.nulls import filled
 from exchanged.records.base import Entity
@@ -217,7 +218,11 @@ def validate(
     deletes = key_table.filter(pa.array(keep & is_delete))
     unreadable_key = _combine(unreadable, length)  # a bad key value leaves its typed key null
     retained = key_table.filter(pa.array(~keep & ~is_delete & ~duplicate & ~unreadable_key))
-    return ValidRecords(entity, records, deletes, retained, rejected_rows=int(bad.sum()), total_rows=length)
+    result = ValidRecords(entity, records, deletes, retained, rejected_rows=int(bad.sum()), total_rows=length)
+    del columns, typed, failures, table, key_table
+    if length >= LARGE:  # the checks' intermediate columns are gone: let the next phase have their memory
+        release_memory()
+    return result
 
 
 def _nullable(schema: pa.Schema) -> pa.Schema:

@@ -13,6 +13,7 @@ Canonical text is the one of docs/architecture.md: ``.`` decimals without thousa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -169,12 +170,43 @@ def _failed(before: Column, after: Column) -> Column:
 def parse_dates(values: Column, fmt: str) -> tuple[Column, Failed]:
     """Dates in strptime format ``fmt`` -> ``YYYY-MM-DD``; impossible dates (31.02.) fail."""
     numeric = datetimes.compile_format(fmt)
-    if numeric is None:
+    adjacent = _adjacent_fields(fmt) if numeric is None else None
+    if adjacent is not None:
+        numeric, widths = adjacent
+        out: Column = pa.chunked_array([datetimes.format_dates(datetimes.parse_local(_cut(c, widths), numeric))
+                                        for c in _chunks(values)], pa.string())
+    elif numeric is None:
         parsed = datetimes.strptime_exact(values, fmt)
-        out: Column = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
+        out = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
     else:
         out = pa.chunked_array([datetimes.format_dates(datetimes.parse_local(c, numeric)) for c in _chunks(values)], pa.string())
     return out, _failed(values, out)
+
+
+_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+_ADJACENT = re.compile("(?:%[YmdHMS])+")
+
+
+def _adjacent_fields(fmt: str) -> tuple[datetimes.NumericFormat, list[int]] | None:
+    """For fixed-width numeric fields with nothing between them, the year first (``%Y%m%d``,
+    EDIFACT 2379 = 102; ``%Y%m%d%H%M``, 203): the same fields with ``-`` between them, for the
+    numeric parser, and their widths. strptime reads such a value only when it has exactly those
+    digits (the round trip in ``strptime_exact`` refuses anything else; a year is >= 1000, so no
+    leading zero can be left out), so cutting it up first gives the same dates, much faster."""
+    if not fmt.startswith("%Y") or _ADJACENT.fullmatch(fmt) is None or len(set(fmt[1::2])) != len(fmt) // 2:
+        return None
+    numeric = datetimes.compile_format("-".join("%" + name for name in fmt[1::2]))
+    return None if numeric is None else (numeric, [_WIDTHS[name] for name in fmt[1::2]])
+
+
+def _cut(chunk: pa.Array, widths: list[int]) -> pa.Array:
+    """Values of exactly ``sum(widths)`` ASCII digits cut into their fields, joined by ``-``; others null."""
+    fits = pc.and_(pc.equal(pc.binary_length(chunk), sum(widths)), pc.match_substring_regex(chunk, "^[0-9]*$"))
+    parts, at = [], 0
+    for width in widths:
+        parts.append(pc.utf8_slice_codeunits(chunk, at, at + width))
+        at += width
+    return pc.if_else(fits, pc.binary_join_element_wise(*parts, "-"), NULL)
 
 
 _ISO_LOCAL = (datetimes.NumericFormat(("Y", "m", "d", "H", "M", "S"), "--T::"), datetimes.NumericFormat(("Y", "m", "d", "H", "M"), "--T:"))

@@ -62,11 +62,15 @@ import re
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from exchanged.formats.edifact.charsets import CharsetPlan
 from exchanged.formats.edifact.separators import DEFAULT, Separators
 from exchanged.formats.edifact.tokenizer import Segment, SegmentReader, Syntax
 from exchanged.report import Issue, Location
+
+if TYPE_CHECKING:
+    from exchanged.formats.edifact.bodies import BodyRun
 
 CAP = 20  # issues of one code per message (or stray segments per interchange) before counting only
 _BOM = b"\xef\xbb\xbf"
@@ -154,9 +158,10 @@ class Message:
 
 
 class LineIndex:
-    """Line (1-based) and line start of an offset, counted only when first asked for."""
+    """Line (1-based) and line start of an offset, counted only when first asked for (in the file's
+    bytes: the tokenized text has one character per byte, so the offsets are the same)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: bytes) -> None:
         self.text = text
         self._starts: list[int] | None = None
         self._asked = 0
@@ -165,11 +170,11 @@ class LineIndex:
         """(line number, offset where that line starts)."""
         self._asked += 1
         if self._starts is None and self._asked > 16:
-            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            self._starts = [0] + [m.end() for m in re.finditer(b"\n", self.text)]
         if self._starts is not None:
             line = bisect.bisect_right(self._starts, offset)
             return line, self._starts[line - 1]
-        return self.text.count("\n", 0, offset) + 1, self.text.rfind("\n", 0, offset) + 1
+        return self.text.count(b"\n", 0, offset) + 1, self.text.rfind(b"\n", 0, offset) + 1
 
 
 def read_interchanges(data: bytes) -> EdifactFile:
@@ -182,16 +187,28 @@ class EdifactFile:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.text = data.decode("latin-1")  # one character per byte: offsets are byte offsets
+        self._text: str | None = None
         self.bom = len(_BOM) if data.startswith(_BOM) else 0
         self.issues: list[Issue] = []
         self.interchanges: list[InterchangeSummary] = []
-        self._lines = LineIndex(self.text)
-        # body_sink(message, segments): when set, a message's body segments (between UNH and UNT)
-        # go to it chunk by chunk as they are read, instead of into Message.segments (which then
-        # holds UNH and UNT only): a reader that keeps them compactly need not hold hundreds of
-        # thousands of Segment objects at once.
-        self.body_sink: Callable[[Message, list[Segment]], None] | None = None
+        self._lines = LineIndex(data)
+        # body_sink(message, run): when set, a message's body segments (between UNH and UNT) go to
+        # it as columns (bodies.BodyRun), a run per stretch between service segments in each chunk
+        # of text, instead of into Message.segments (which then holds UNH and UNT only): a reader
+        # that keeps them as columns never needs a Segment object per body segment (bodies.py).
+        self.body_sink: Callable[[Message, BodyRun], None] | None = None
+
+    @property
+    def text(self) -> str:
+        """The file as the tokenizer reads it: one character per byte (latin-1), so offsets are byte
+        offsets; made when first needed, dropped by :meth:`release_text`."""
+        if self._text is None:
+            self._text = self.data.decode("latin-1")
+        return self._text
+
+    def release_text(self) -> None:
+        """Let the text go (a copy of the file) once the messages are read; locations need only bytes."""
+        self._text = None
 
     def messages(self) -> Iterator[Message]:
         """Each message in file order (a generator over the text; issues complete at its end)."""

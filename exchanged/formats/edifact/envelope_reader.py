@@ -9,7 +9,7 @@ UNH..UNT, UNG..UNE and UNB..UNZ, and yields each message at its UNT.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from exchanged.formats.edifact import charsets
@@ -79,6 +79,8 @@ class EnvelopeReader:
         self.ic: _Interchange | None = None
         self.group: _Group | None = None
         self.msg: Message | None = None
+        self.syntax = Syntax(DEFAULT)
+        self._pending: tuple[Message, Sequence[Segment], int, int] | None = None  # body run not yet sunk
 
     def run(self) -> Iterator[Message]:
         f, text = self.f, self.text
@@ -173,7 +175,8 @@ class EnvelopeReader:
                            seg.offset, segment_tag=seg.tag)
 
     def _body(self, start: int, end: int, syntax: Syntax, plan: CharsetPlan) -> Iterator[Message]:
-        reader = SegmentReader(self.text, syntax, plan.findings)
+        self.syntax = syntax
+        reader = SegmentReader(self.text, syntax, plan.findings, raw=self.f.body_sink is not None)
         for chunk in reader.read(start, end):
             segs, flags = chunk.segments, chunk.flags
             if chunk.tail is not None:
@@ -198,13 +201,19 @@ class EnvelopeReader:
                     yield from self._service(seg, k)
             if done < len(segs):
                 self._plain(segs, done, len(segs))
+            self._sink()
             assert self.ic is not None
             self.ic.base += len(segs)
 
-    def _plain(self, segs: list[Segment], a: int, b: int) -> None:
+    def _plain(self, segs: Sequence[Segment], a: int, b: int) -> None:
         if self.msg is not None:
             if self.f.body_sink is not None:  # the consumer takes the body as it streams
-                self.f.body_sink(self.msg, segs[a:b])
+                pending = self._pending
+                if pending is not None and pending[1] is segs and pending[3] == a:
+                    self._pending = (self.msg, segs, pending[2], b)  # a flagged segment: one run all the same
+                else:
+                    self._sink()
+                    self._pending = (self.msg, segs, a, b)
                 return
             self.msg.segments += segs[a:b]
             return
@@ -220,6 +229,17 @@ class EnvelopeReader:
                 self.f.add("edifact-segment-outside-message", f"segment {seg.tag} outside UNH..UNT",
                            seg.offset, plan=ic.plan, **self._where(seg))
             self._fail_all()
+
+    def _sink(self) -> None:
+        """Hand the body segments gathered since the last service segment to the body sink, as one run."""
+        if self._pending is None:
+            return
+        msg, segs, a, b = self._pending
+        self._pending = None
+        assert self.f.body_sink is not None
+        from exchanged.formats.edifact.bodies import LazySegments, run_of  # pyarrow: only for a sink's reader
+
+        self.f.body_sink(msg, segs.run.slice(a, b) if isinstance(segs, LazySegments) else run_of(segs[a:b], self.syntax))
 
     def _where(self, seg: Segment) -> dict[str, object]:
         ref = self.ic.header.control_ref if self.ic else ""
@@ -249,6 +269,7 @@ class EnvelopeReader:
                 if severity == "error" and ic.summary is not None:
                     self._fail_all()
     def _service(self, seg: Segment, k: int) -> Iterator[Message]:
+        self._sink()  # the open message's body is complete up to here
         tag, ic = seg.tag, self.ic
         assert ic is not None
         if tag == "UNT":

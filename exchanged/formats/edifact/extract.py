@@ -1,26 +1,25 @@
 """Selectors applied to a whole message at once, with Arrow and numpy instead of a Python loop.
 
-A PRICAT of 100,000 line items has ~760,000 segments. Parsing each into Python lists and testing
+A PRICAT of 100,000 line items has ~700,000 segments. Parsing each into Python lists and testing
 each field's selector segment by segment costs ~10 µs a segment, as much as pydifact itself; the
 reader would then be no faster than the baseline it must beat tenfold (DESIGN §6). Instead:
 
 * the segments' raw texts (released delimiters already masked by the tokenizer, so a separator in
-  the text is a real one) go into one Arrow string array;
+  the text is a real one) come as one Arrow string array (``bodies.py``: no Segment objects);
 * segment groups are numbered with cumulative sums over "this segment opens a group" flags;
-* the segments of a tag are split into elements and components by Arrow kernels, once per tag
-  and message (a position a segment omits reads as "");
+* the values of a tag's segments at a position are located with numpy from where the separators
+  are in the text buffer, once per position and message (a position a segment omits reads as "");
 * a record takes the first match of its own group, else of the groups around it, else of the
   header, by array lookups.
 
-Only the few values that hold a masked delimiter or non-ASCII bytes go through Python (unmask,
-charset fix), exactly as ``tokenizer.Syntax.parse`` would treat them.
+Values that hold a masked delimiter are unmasked with Arrow string kernels; only non-ASCII values
+under a charset that needs decoding (UNOY, UTF-8 under UNOC, cp1252: ``charsets.CharsetPlan.fix``)
+go through Python, exactly as ``tokenizer.Syntax.parse`` would treat them.
 """
 
 from __future__ import annotations
 
-import operator
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -29,10 +28,9 @@ import pyarrow.compute as pc
 from exchanged.formats.edifact.selectors import Selector
 from exchanged.formats.edifact.separators import Separators
 from exchanged.formats.edifact.tokenizer import _MARK as MARK
-from exchanged.formats.edifact.tokenizer import Segment, Syntax
-from exchanged.nulls import filled
+from exchanged.formats.edifact.tokenizer import Syntax
 
-_SPECIAL = re.compile("[\ue000-\ue005]|[^\\x00-\\x7f]")
+_BLOCK = 1 << 20
 
 
 class Groups:
@@ -40,19 +38,20 @@ class Groups:
 
     ``owner[i]``: the anchor index of the innermost group segment ``i`` belongs to (-1: header).
     ``of_level[k][i]``: the anchor index of the level-``k`` group segment ``i`` is in, or -1.
+    ``tags`` are bytes (``bodies.TAG``).
     """
 
     def __init__(self, tags: np.ndarray, levels: Sequence[str]) -> None:
         n = len(tags)
-        index = np.arange(n)
+        index = np.arange(n, dtype=np.int32)  # int32: a message's arrays are ~4 bytes a segment each
         self.anchors: list[np.ndarray] = []
         self.of_level: list[np.ndarray] = []
-        outer_last = np.full(n, -1)
-        self.owner = np.full(n, -1)
+        outer_last = np.full(n, -1, np.int32)
+        self.owner = np.full(n, -1, np.int32)
         for tag in levels:
-            opens = tags == tag
-            last = np.maximum.accumulate(np.where(opens, index, -1)) if n else np.full(0, -1)
-            inside = np.where(last > outer_last, last, -1)  # an outer group opened since: closed
+            opens = tags == tag.encode()
+            last = np.maximum.accumulate(np.where(opens, index, np.int32(-1))) if n else np.full(0, -1, np.int32)
+            inside = np.where(last > outer_last, last, np.int32(-1))  # an outer group opened since: closed
             self.anchors.append(np.flatnonzero(opens))
             self.of_level.append(inside)
             self.owner = np.where(inside >= 0, inside, self.owner)
@@ -60,72 +59,122 @@ class Groups:
 
 
 class Components:
-    """The segments of one message split into elements and components, per tag, on demand and
-    once: several selectors read the same segments (PIA for products and prices alike)."""
+    """Values of one message's segments by tag and position, computed on demand and kept: several
+    selectors read the same positions (PIA for products and prices alike).
 
-    def __init__(self, texts: pa.Array, tags: np.ndarray, separators: Separators) -> None:
+    A value is located, not split out: the byte positions of each separator in the message's text
+    buffer are found once (numpy; the tokenizer masked released delimiters, and UTF-8 never holds
+    an ASCII byte inside a multi-byte character, so each hit is a real separator). Element ``n`` of
+    a segment lies between its ``n``-th and ``n+1``-th element separator (the tag is piece 0),
+    found with one ``searchsorted`` per tag; a component likewise inside its element. Only the
+    values asked for are copied out, with one gather. Positions are int32: Arrow's string offsets.
+    """
+
+    def __init__(self, texts: pa.Array | pa.ChunkedArray, tags: np.ndarray, separators: Separators) -> None:
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
         self.texts, self.tags, self.separators = texts, tags, separators
-        self._depth: dict[str, int] = {}
+        _, bounds, data = texts.buffers() if len(texts) else (None, None, None)
+        self._bounds = np.zeros(1, np.int32) if bounds is None else \
+            np.frombuffer(bounds, np.int32, len(texts) + 1, texts.offset * 4)
+        self._data = np.zeros(0, np.uint8) if data is None else np.frombuffer(data, np.uint8)
+        self._positions: dict[str, tuple[np.ndarray, int]] = {}
         self._candidates: dict[str, np.ndarray] = {}
-        self._elements: dict[str, pa.Array] = {}
-        self._components: dict[tuple[str, int], pa.Array] = {}
+        self._first: dict[str, np.ndarray] = {}  # tag -> per candidate, its first element separator
+        self._elements: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._parts: dict[tuple[str, int, int], pa.Array] = {}
         self.hits: dict[Selector, tuple[pa.Array, FirstHits]] = {}  # selector -> (values, first hit per owner)
 
-    def plan(self, selector: Selector) -> None:
-        """Say what ``selector`` will read, so each tag is split once, deep enough for all."""
-        deepest = max([selector.element] + [element for element, _, _ in selector.conditions])
-        self._depth[selector.tag] = max(self._depth.get(selector.tag, 0), deepest)
-
     def forget(self, tag: str) -> None:
-        """Drop what was split for ``tag`` (no selector reads it any more in this message)."""
-        self._elements.pop(tag, None)
+        """Drop what was read for ``tag`` (no selector reads it any more in this message)."""
         self._candidates.pop(tag, None)
-        for key in [k for k in self._components if k[0] == tag]:
-            del self._components[key]
-        for key in [k for k in self._parts if k[0] == tag]:
-            del self._parts[key]
+        self._first.pop(tag, None)
+        for element in [k for k in self._elements if k[0] == tag]:
+            del self._elements[element]
+        for part in [k for k in self._parts if k[0] == tag]:
+            del self._parts[part]
         for selector in [s for s in self.hits if s.tag == tag]:
             del self.hits[selector]
 
     def candidates(self, tag: str) -> np.ndarray:
         if tag not in self._candidates:
-            self._candidates[tag] = np.flatnonzero(self.tags == tag)
+            self._candidates[tag] = np.flatnonzero(self.tags == tag.encode())
         return self._candidates[tag]
 
     def component(self, tag: str, element: int, component: int) -> pa.Array:
         """Per candidate segment of ``tag``: component ``component`` of element ``element`` ("" when
-        absent; the first repetition of a repeated element)."""
-        key = (tag, element)
-        if key not in self._components:
-            if tag not in self._elements:
-                # split once, as deep as the deepest element read: the rest stays in a last piece
-                depth = max(self._depth.get(tag, 0), element) + 1
-                texts = self.texts.take(pa.array(self.candidates(tag)))
-                if isinstance(texts, pa.ChunkedArray):  # the message's texts stay in their chunks
-                    texts = texts.combine_chunks()
-                self._elements[tag] = pc.split_pattern(texts, self.separators.element, max_splits=depth)
-            value = _nth(self._elements[tag], element)
-            repetition = self.separators.repetition_char
-            if repetition is not None:
-                value = _nth(pc.split_pattern(value, repetition, max_splits=1), 0)
-            self._components[key] = value
+        absent, as an omitted trailing element or component is, ISO 9735 "suppression of trailing
+        separators"; the first repetition of a repeated element)."""
         part = (tag, element, component)
         if part not in self._parts:
-            c = self.separators.component
-            self._parts[part] = _nth(pc.split_pattern(self._components[key], c, max_splits=component), component - 1)
+            start, end, k = self._element(tag, element)
+            start, end = self._piece(start, end, k, self.separators.component, component - 1)
+            self._parts[part] = self._gather(start, end)
         return self._parts[part]
 
+    def _element(self, tag: str, element: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bounds of element ``element`` (its first repetition) per candidate, and per candidate the
+        index of the first component separator at or after its start."""
+        key = (tag, element)
+        if key not in self._elements:
+            rows = self.candidates(tag)
+            start, end = self._bounds[rows], self._bounds[rows + 1]
+            s = self.separators
+            if tag not in self._first:
+                self._first[tag] = np.searchsorted(self._where(s.element)[0], start)
+            start, end = self._piece(start, end, self._first[tag], s.element, element)
+            if s.repetition_char is not None:  # syntax 4: the first repetition
+                start, end = self._piece(start, end, None, s.repetition_char, 0)
+            k = np.searchsorted(self._where(s.component)[0], start)
+            self._elements[key] = (start, end, k)
+        return self._elements[key]
 
-def _nth(lists: pa.Array, n: int) -> pa.Array:
-    """Item ``n`` of each list, "" where a list is shorter (an omitted trailing element or
-    component, ISO 9735 "suppression of trailing separators")."""
-    items = pc.list_flatten(pc.list_slice(lists, n, n + 1, return_fixed_size_list=True))
-    return filled(items, "")
+    def _where(self, separator: str) -> tuple[np.ndarray, int]:
+        """Byte positions of ``separator`` in the text buffer (sorted), and its width in bytes."""
+        if separator not in self._positions:
+            code, data = separator.encode(), self._data
+            found = []
+            for block in range(0, len(data), _BLOCK):  # a block at a time: no temporary the size of the text
+                at = np.flatnonzero(data[block : block + _BLOCK] == code[0]).astype(np.int32)
+                at += block
+                for i, byte in enumerate(code[1:], 1):  # a separator beyond ASCII (UNA may declare one)
+                    at = at[at + i < len(data)]
+                    at = at[data[at + i] == byte]
+                found.append(at)
+            self._positions[separator] = (np.concatenate(found) if found else np.zeros(0, np.int32), len(code))
+        return self._positions[separator]
+
+    def _piece(self, start: np.ndarray, end: np.ndarray, k: np.ndarray | None, separator: str,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per stretch ``start[i]:end[i]``: the bounds of its piece ``n`` (0-based) when split at
+        ``separator``, an empty stretch where it has fewer pieces. ``k``: the index of the first
+        separator at or after each start (None: found here)."""
+        at, width = self._where(separator)
+        if not len(at):
+            return (start, end) if n == 0 else (end, end)
+        if k is None:
+            k = np.searchsorted(at, start)
+        last = len(at) - 1
+        if n:
+            before = at[np.minimum(k + (n - 1), last)]
+            present = (k + (n - 1) <= last) & (before < end)
+            start = np.where(present, before + width, end)
+        after = at[np.minimum(k + n, last)]
+        end = np.where((k + n <= last) & (after < end), after, end)
+        return start, end
+
+    def _gather(self, start: np.ndarray, end: np.ndarray) -> pa.Array:
+        """The stretches ``start[i]:end[i]`` of the text buffer as a string array."""
+        length = end - start
+        offsets = np.zeros(len(length) + 1, np.int32)
+        np.cumsum(length, out=offsets[1:])
+        total = int(offsets[-1])
+        picked = self._data[np.repeat(start - offsets[:-1], length) + np.arange(total, dtype=np.int32)]
+        return pa.StringArray.from_buffers(len(length), pa.py_buffer(offsets), pa.py_buffer(picked))
 
 
 def selector_values(selector: Selector, components: Components, groups: Groups, level: int,
-                    unmask: Callable[[str], str]) -> pa.Array:
+                    syntax: Syntax) -> pa.Array:
     """Per record of ``level`` (one per anchor of that level): the selected value, or null."""
     anchors = groups.anchors[level]
     if selector not in components.hits:  # the same selector for two entities (sku): matched once
@@ -141,7 +190,7 @@ def selector_values(selector: Selector, components: Components, groups: Groups, 
     chosen = np.where(chosen < 0, first.of(np.zeros(1, np.int64))[0], chosen)  # the header
     if not len(values):
         return pa.nulls(len(anchors), pa.string())
-    return _clean(values.take(pa.array(np.where(chosen < 0, 0, chosen), mask=chosen < 0)), unmask)
+    return _clean(values.take(pa.array(np.where(chosen < 0, 0, chosen), mask=chosen < 0)), syntax)
 
 
 class FirstHits:
@@ -179,69 +228,20 @@ def _hits(selector: Selector, components: Components, groups: Groups) -> tuple[p
     return values, first
 
 
-def _clean(values: pa.Array, unmask: Callable[[str], str]) -> pa.Array:
-    """Values with a masked delimiter or non-ASCII text, as ``Syntax.parse`` would give them."""
-    special = pc.match_substring_regex(values, _SPECIAL.pattern)
+def _clean(values: pa.Array, syntax: Syntax) -> pa.Array:
+    """Values with a masked delimiter or non-ASCII text, as ``Syntax.parse`` would give them. A mask
+    (U+E000 + U+E001..U+E005) is never ASCII; ASCII values are returned as they are."""
+    special = pc.fill_null(pc.invert(pc.string_is_ascii(values)), False)
     if not pc.any(special).as_py():
         return values
-    out = values.to_pylist()
-    for i in np.flatnonzero(np.asarray(special.to_numpy(zero_copy_only=False), dtype=bool)):
-        out[i] = unmask(out[i])
-    return pa.array(out, pa.string())
+    fixed = values.filter(special)
+    for mark, char in syntax.unmask.items():
+        if char is not None:
+            fixed = pc.replace_substring(fixed, MARK + chr(mark), char)
+    if syntax.fix is not None:  # the charset's decoding (charsets.py), for what is still not ASCII
+        fix = syntax.fix
+        fixed = pa.array([v if v.isascii() else fix(v) for v in fixed.to_pylist()], pa.string())
+    return pc.replace_with_mask(values, special, fixed)
 
 
-def segment_arrays(segments: Sequence[Segment], syntax: Syntax) -> tuple[pa.Array, np.ndarray]:
-    """The raw texts (tag included, released delimiters masked) and the tags of ``segments``."""
-    raws = list(map(_RAW, segments))  # the raw text until a segment is parsed (tokenizer.Segment)
-    if set(map(type, raws)) - {str}:
-        raws = [raw if raw.__class__ is str else _masked(s, syntax) for s, raw in zip(segments, raws)]
-    # U3: a longer (invalid) tag is cut, but its message is rejected (edifact-invalid-segment-tag)
-    return pa.array(raws, pa.string()), np.array(list(map(_TAG, segments)), dtype="U3")
-
-
-_RAW, _TAG = operator.attrgetter("_elements"), operator.attrgetter("tag")
-_OFFSET, _INDEX = operator.attrgetter("offset"), operator.attrgetter("index")
-
-
-class CompactBody:
-    """A message's body segments kept as arrays while they stream by (``EdifactFile.body_sink``):
-    ~40 bytes a segment instead of a Segment object and its text (~250), so a message of 700,000
-    segments does not need 170 MB of objects at once."""
-
-    def __init__(self, syntax: Syntax) -> None:
-        self.syntax = syntax
-        self._texts: list[pa.Array] = []
-        self._tags: list[np.ndarray] = []
-        self._offsets: list[np.ndarray] = []
-        self._indexes: list[np.ndarray] = []
-
-    def add(self, segments: Sequence[Segment]) -> None:
-        texts, tags = segment_arrays(segments, self.syntax)
-        self._texts.append(texts)
-        self._tags.append(tags)
-        self._offsets.append(np.fromiter(map(_OFFSET, segments), np.int64, len(segments)))
-        self._indexes.append(np.fromiter(map(_INDEX, segments), np.int64, len(segments)))
-
-    def arrays(self) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray, np.ndarray]:
-        """Texts, tags, offsets (in the file) and indexes (in the message) of all segments so far."""
-        if not self._texts:
-            return pa.chunked_array([], pa.string()), np.array([], "U3"), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return (pa.chunked_array(self._texts, pa.string()), np.concatenate(self._tags), np.concatenate(self._offsets),
-                np.concatenate(self._indexes))
-
-
-def _masked(segment: Segment, syntax: Syntax) -> str:
-    """The raw text of a segment parsed already (rare: the envelope layer parses service segments),
-    with its delimiters masked again the tokenizer's way."""
-    s = syntax.separators
-    masks = {char: mark for mark, char in syntax.unmask.items() if char is not None and char in s.delimiters}
-    table = {ord(char): MARK + chr(mark) for char, mark in masks.items()}
-    elements = []
-    for position, element in enumerate(segment.elements, 1):
-        repeats = segment.repeats.get(position, [element])
-        elements.append((s.repetition_char or "").join(
-            s.component.join(value.translate(table) for value in rep) for rep in repeats))
-    return s.element.join([segment.tag, *elements])
-
-
-__all__ = ["CompactBody", "Components", "Groups", "segment_arrays", "selector_values"]
+__all__ = ["Components", "Groups", "selector_values"]

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from exchanged.columns.memory import LARGE, release_memory
 from exchanged.formats.edifact.acks import AckCollector
+from exchanged.formats.edifact.bodies import BodyRun, CompactBody
 from exchanged.formats.edifact.contrl import InterchangeAck
 from exchanged.formats.edifact.envelope import (
     EdifactFile,
@@ -31,14 +33,9 @@ from exchanged.formats.edifact.envelope import (
     MessageSummary,
     read_interchanges,
 )
-from exchanged.formats.edifact.extract import (
-    CompactBody,
-    Components,
-    Groups,
-    selector_values,
-)
+from exchanged.formats.edifact.extract import Components, Groups, selector_values
 from exchanged.formats.edifact.selectors import Selector, parse_selector
-from exchanged.formats.edifact.tokenizer import Segment, Syntax
+from exchanged.formats.edifact.tokenizer import Syntax
 from exchanged.mapping.spec import EdifactSpec
 from exchanged.report import Issue, Location
 
@@ -120,6 +117,9 @@ def read_edifact(data: bytes, spec: EdifactSpec, selectors: dict[str, list[str]]
     finally:
         if collecting:
             gc.enable()
+    file.release_text()  # the rows' locations come from the bytes
+    if len(data) >= LARGE * 128:  # 4 MB: the segment arrays are gone, let the next phases have their memory
+        release_memory()
     issues.extend(file.issues)
     dropped = {n for n, origin in enumerate(origins) if origin.summary is not None and origin.summary.rejected}
     decimal = _decimal_mark(file.interchanges)
@@ -132,11 +132,11 @@ def _read_messages(file: EdifactFile, spec: EdifactSpec, collectors: dict[str, _
                    acks: AckCollector) -> None:
     bodies: dict[int, CompactBody] = {}
 
-    def keep_body(message: Message, segments: list[Segment]) -> None:
+    def keep_body(message: Message, run: BodyRun) -> None:
         body = bodies.get(id(message))
         if body is None:
-            body = bodies[id(message)] = CompactBody(_syntax(message))
-        body.add(segments)
+            body = bodies[id(message)] = CompactBody()
+        body.add(run)
 
     file.body_sink = keep_body
     for message in file.messages():
@@ -164,7 +164,7 @@ def syntax_verdict(data: bytes) -> tuple[list[Issue], list[InterchangeAck]]:
     """Every issue the syntax layer finds in ``data``, and its CONTRL verdicts (for a file rejected
     before its records are read, e.g. ``no-mapping``: its report still says what else is wrong)."""
     file = read_interchanges(data)
-    file.body_sink = lambda message, segments: None  # only the verdicts are needed, not the bodies
+    file.body_sink = lambda message, run: None  # only the verdicts are needed, not the bodies
     acks = AckCollector()
     issues = []
     for message in file.messages():
@@ -192,16 +192,12 @@ def _take_rows(message: Message, body: CompactBody | None, spec: EdifactSpec, co
     (the selectors run column-wise: ``extract.py``)."""
     separators = message.interchange.separators
     syntax = _syntax(message)
-    texts, tags, offsets, indexes = (body or CompactBody(syntax)).arrays()
-    ends = np.flatnonzero(np.isin(tags, spec.end))
+    texts, tags, offsets, indexes = (body or CompactBody()).arrays()
+    ends = np.flatnonzero(np.isin(tags, [tag.encode() for tag in spec.end]))
     if len(ends):  # the summary section holds no groups
         texts, tags = texts.slice(0, ends[0]), tags[: ends[0]]
     groups = Groups(tags, spec.levels)
     components = Components(texts, tags, separators)
-    for collector in collectors.values():
-        for selector in collector.selectors:
-            components.plan(selector)
-    unmask = _unmasker(syntax)
     by_tag: dict[str, list[tuple[_Collector, int, Selector]]] = {}
     for collector in collectors.values():
         for number, selector in enumerate(collector.selectors):
@@ -210,28 +206,18 @@ def _take_rows(message: Message, body: CompactBody | None, spec: EdifactSpec, co
     for tag, readers in by_tag.items():  # tag by tag: its split segments are dropped after its last use
         for collector, number, selector in readers:
             level = spec.levels.index(collector.record)
-            found[id(collector), number] = selector_values(selector, components, groups, level, unmask)
+            found[id(collector), number] = selector_values(selector, components, groups, level, syntax)
         components.forget(tag)
     for collector in collectors.values():
         anchors = groups.anchors[spec.levels.index(collector.record)]
         for number, column in enumerate(collector.columns):
             column.append(found[id(collector), number])
         collector.anchors.append((origin, offsets[anchors].tolist(), indexes[anchors].tolist(),
-                                  str(tags[anchors[0]]) if len(anchors) else ""))
+                                  tags[anchors[0]].decode() if len(anchors) else ""))
 
 
 def _syntax(message: Message) -> Syntax:
     return Syntax(message.interchange.separators, getattr(message._plan, "fix", None))
-
-
-def _unmasker(syntax: Syntax) -> Callable[[str], str]:
-    table, fix = syntax.unmask, syntax.fix
-
-    def unmask(value: str) -> str:
-        value = value.translate(table)
-        return fix(value) if fix is not None and not value.isascii() else value
-
-    return unmask
 
 
 def _rows(collector: _Collector, origins: list[_Origin], dropped: set[int], decimal: str | None) -> EntityRows:

@@ -24,6 +24,8 @@ back. A chunk whose line breaks all follow terminators (the usual ``'\\r\\n`` la
 ``'\\r\\n`` directly. Elements are parsed on first access (:attr:`Segment.elements`), so reading
 costs about one ``str`` and one small object per segment. Offsets are in the tokenized text (for
 :func:`read_interchanges`, the file's bytes); lines are counted only when a location is asked for.
+A reader that takes message bodies as columns (``SegmentReader(raw=True)``, the record reader's
+body sink) gets no object per segment at all for such chunks: :mod:`.bodies` splits them with Arrow.
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 from exchanged.formats.edifact.separators import DEFAULT, Separators
+
+if TYPE_CHECKING:
+    from exchanged.formats.edifact.bodies import LazySegments
 
 SERVICE_TAGS = frozenset({"UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
 CHUNK = 1 << 20
@@ -192,19 +198,25 @@ def mask_releases(text: str, separators: Separators) -> tuple[str, list[int]]:
 class Chunk:
     """The segments of one stretch of text, with what the envelope reader needs to know about them."""
 
-    segments: list[Segment]
+    segments: list[Segment] | LazySegments  # LazySegments: a raw reader's fast chunk (bodies.py)
     marks: list[int]  # positions (in ``segments``) of service segments: UNB UNG UNH UNT UNE UNZ
     flags: dict[int, list[tuple[str, str]]]  # position -> [(finding kind, offending text)]
     tail: tuple[int, str] | None = None  # (offset, text) of the last segment when it is unterminated
 
 
 class SegmentReader:
-    """Splits ``text[start:end]`` into segments chunk by chunk; ``index`` counts from each UNH."""
+    """Splits ``text[start:end]`` into segments chunk by chunk; ``index`` counts from each UNH.
 
-    def __init__(self, text: str, syntax: Syntax, findings: list[tuple[int, str, str]] | None = None) -> None:
+    ``raw``: fast chunks come as :class:`~.bodies.LazySegments` (columns; a Segment object only for
+    a position asked for), for a reader that takes message bodies as columns (``body_sink``).
+    """
+
+    def __init__(self, text: str, syntax: Syntax, findings: list[tuple[int, str, str]] | None = None, *,
+                 raw: bool = False) -> None:
         self.text, self.syntax, self.findings = text, syntax, findings or []
         self.index = 0
         self._tags: dict[str, bool] = {}
+        self.raw = raw
 
     def read(self, start: int, end: int) -> Iterator[Chunk]:
         text = self.text
@@ -256,7 +268,10 @@ class SegmentReader:
                 and chunk.count("\n") + chunk.count("\r") == chunk.count(sep) * (len(sep) - len(term))
                 and not chunk.count(sep + " ") + chunk.count(sep + "\t") and chunk[:1] not in _WS)
         found = [(start + at, "release", s.release) for at in bad_releases]
-        if fast:
+        segments: list[Segment] | LazySegments
+        if fast and self.raw:
+            segments, marks, tail = self._split_raw(chunk, start, sep, found)
+        elif fast:
             segments, marks, tail = self._split_fast(chunk, start, sep)
         else:
             segments, marks, tail = self._split_general(chunk, start, found)
@@ -270,7 +285,7 @@ class SegmentReader:
             while at >= 0:
                 found.append((start + at, "trailing", pair[0]))
                 at = chunk.find(pair, at + 1)
-        if fast:
+        if fast and not self.raw:  # (raw: _split_raw found them)
             found += [(start + m.end(), "tag", "") for m in _bad_tag(sep, elem).finditer(chunk)]
             if chunk and (not _TAG.match(chunk) or chunk[3:4] not in (elem, term, "")):
                 found.append((start, "tag", ""))
@@ -278,7 +293,7 @@ class SegmentReader:
         hi = bisect.bisect_left(self.findings, (stop,))
         found += self.findings[lo:hi]
         if found and segments:
-            offsets = [seg.offset for seg in segments]
+            offsets = [seg.offset for seg in segments] if isinstance(segments, list) else segments.run.offsets.tolist()
             for offset, kind, what in sorted(found):
                 k = bisect.bisect_right(offsets, offset) - 1
                 if k >= 0 and (kind != "control" or what.strip(" \t") or offset < start + chunk.find(term, offsets[k] - start)):
@@ -289,6 +304,16 @@ class SegmentReader:
         if not final and tail is not None:  # cannot happen: chunks end after a terminator
             raise AssertionError("chunk cut inside a segment")
         return Chunk(segments, marks, flags, tail)
+
+    def _split_raw(self, chunk: str, start: int, sep: str, found: list[tuple[int, str, str]]
+                   ) -> tuple[LazySegments, list[int], tuple[int, str] | None]:
+        from exchanged.formats.edifact.bodies import LazySegments, service_marks, split_chunk
+
+        run, last, off, bad = split_chunk(chunk, start, sep, self.index, self.syntax.separators.element)
+        found += [(at, "tag", "") for at in bad]
+        if len(run):
+            self.index = int(run.indexes[-1])
+        return LazySegments(run, self.syntax), service_marks(run), self._tail(last, off)
 
     def _split_fast(self, chunk: str, start: int, sep: str) -> tuple[list[Segment], list[int], tuple[int, str] | None]:
         out: list[Segment] = []

@@ -240,8 +240,8 @@ def test_products_and_prices_survive_records_to_edifact_to_records(data: st.Data
 def test_components_read_column_wise_equal_segment_get(rows: list, element: int, component: int, syntax4: bool) -> None:
     import numpy as np
 
-    from exchanged.formats.edifact.extract import Components, segment_arrays
-    from exchanged.formats.edifact.selectors import parse_selector
+    from exchanged.formats.edifact.bodies import run_of
+    from exchanged.formats.edifact.extract import Components
     from exchanged.formats.edifact.separators import Separators
     from exchanged.formats.edifact.serialise import serialise
     from exchanged.formats.edifact.tokenizer import Syntax, tokenize
@@ -250,9 +250,9 @@ def test_components_read_column_wise_equal_segment_get(rows: list, element: int,
     rows = [[["x"]] + row for row in rows]  # a segment has data (serialise refuses an empty one)
     text = serialise([("FTX", [e if len(e) > 1 else e[0] for e in row]) for row in rows], separators, newline=False)
     segments = [s for s in tokenize(text[9:], separators)]  # after the UNA
-    texts, tags = segment_arrays(segments, Syntax(separators))
+    run = run_of(segments, Syntax(separators))
+    texts, tags = run.texts, run.tags
     components = Components(texts, tags, separators)
-    components.plan(parse_selector(f"FTX/{element}.{component}"))
     got = components.component("FTX", element, component).to_pylist()
     assert len(got) == len(rows)
     unmask = Syntax(separators).unmask
@@ -317,7 +317,8 @@ def test_a_stray_segment_found_after_its_messages_drops_their_rows_afterwards() 
                                st.text(alphabet="ab?:+'1", max_size=3)), max_size=8),
        wanted=st.sampled_from(["PIA+5/2.1", "PIA+1|5+:SA/2.1", "PIA++:IN/2.1", "PIA/2.2", "PIA+3/1.1"]))
 def test_selectors_column_wise_pick_what_matches_and_value_pick_one_segment_at_a_time(rows: list, wanted: str) -> None:
-    from exchanged.formats.edifact.extract import Components, Groups, segment_arrays, selector_values
+    from exchanged.formats.edifact.bodies import run_of
+    from exchanged.formats.edifact.extract import Components, Groups, selector_values
     from exchanged.formats.edifact.selectors import parse_selector
     from exchanged.formats.edifact.separators import Separators
     from exchanged.formats.edifact.serialise import serialise
@@ -328,10 +329,10 @@ def test_selectors_column_wise_pick_what_matches_and_value_pick_one_segment_at_a
                                         for qualifier, kind, value in rows]
     segments = tokenize(serialise(segments_spec, separators, newline=False)[9:], separators)
     syntax = Syntax(separators)
-    texts, tags = segment_arrays(segments, syntax)
+    run = run_of(segments, syntax)
+    texts, tags = run.texts, run.tags
     selector = parse_selector(wanted)
     components = Components(texts, tags, separators)
-    components.plan(selector)
-    got = selector_values(selector, components, Groups(tags, ["LIN"]), 0, lambda v: v.translate(syntax.unmask))
+    got = selector_values(selector, components, Groups(tags, ["LIN"]), 0, syntax)
     expected = next((selector.value(s) for s in segments if selector.matches(s)), None)
     assert got.to_pylist() == [expected]

@@ -285,8 +285,9 @@ def _ids(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 def orders(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[Order]:
     text = st.text(alphabet=alphabet, min_size=1, max_size=120)
+    # NAD (EANCOM ORDERS): a name of up to 5 x 35 characters (C080 3036), a city of 35 (3164).
     return orders_of(text, _ids(alphabet), times=st.just(NOW), names=st.text(alphabet=alphabet, min_size=1, max_size=100),
-                     tax=False, units=("C62",))
+                     cities=st.text(alphabet=alphabet, min_size=1, max_size=35), tax=False, units=("C62",))
 
 
 def via_pydifact(data: bytes, codec: str) -> list[tuple[str, list[list[str]]]]:
