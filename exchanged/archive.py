@@ -9,10 +9,11 @@ Layout under ``root`` (``<base>/archive`` by default, DESIGN §1 "Folders")::
 The date is the UTC day the file was received. Every write is atomic (a temp file in the same
 folder, fsync, ``os.replace``, fsync of the folder), so a kill -9 leaves either nothing or the whole
 file, never half of it (DESIGN §5.1, §5.3). A large original is written while it is processed
-(``stage``: a temp file in ``.staging/<token>/``, filled and fsynced on a thread) and only renamed into
-its dated folder by ``store`` or ``quarantine`` once its report id and outcome are known. Temp files are named ``.<random>.tmp``: a dot name, so
-a crash leftover is visibly not an archived file. Failures to write raise ``OutputUnavailable``
-(transient: the caller keeps the input claimed and retries, it never quarantines for them).
+(``stage``: a temp file in ``.staging/<token>/``, filled and fsynced on a thread) and only renamed
+into its dated folder by ``store`` or ``quarantine`` once its report id and outcome are known. Temp
+files are named ``.<random>.tmp``: a dot name, so a crash leftover is visibly not an archived file.
+Failures to write raise ``OutputUnavailable`` (transient: the caller keeps the input claimed and
+retries, it never quarantines for them).
 
 Names come from outside (the ERP, a shop, a person) and are sanitised by :func:`safe_name`:
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -68,6 +70,7 @@ _DEVICE_NAMES = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?$", re.I
 _REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,89}$")
 
 
+@functools.lru_cache(maxsize=1024)  # pure; a burst asks for each name twice (report path, then the write)
 def safe_name(name: str) -> str:
     """Turn an untrusted file name into one that cannot escape or confuse a folder.
 
@@ -134,6 +137,7 @@ class Archive:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._folders: dict[tuple[bool, int, int, int], Path] = {}
         self._staging: _StagingArea | None = None
         self._staging_lock = threading.Lock()
 
@@ -157,8 +161,11 @@ class Archive:
         Lets the caller put the final path into the report before it is written and recorded.
         """
         day = _utc(received_at)
-        folder = self.root / _QUARANTINE if quarantine else self.root
-        folder = folder / f"{day.year:04d}" / f"{day.month:02d}" / f"{day.day:02d}"
+        dated = (quarantine, day.year, day.month, day.day)
+        folder = self._folders.get(dated)
+        if folder is None:  # made once per day (pathlib joins cost more than the rest of a small file's archiving)
+            base = self.root / _QUARANTINE if quarantine else self.root
+            folder = self._folders[dated] = base / f"{day.year:04d}/{day.month:02d}/{day.day:02d}"
         return folder / f"{_check_report_id(report_id)}{_SEPARATOR}{safe_name(name)}"
 
     def stage(self, data: bytes) -> StagedOriginal:
@@ -303,8 +310,9 @@ class StagedOriginal:
         self._error: BaseException | None = None
         self._discarded = False
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._write, name="archive-stage", daemon=True)
+        self._thread: threading.Thread | None = None
         if len(data) >= _STAGE_ON_THREAD:
+            self._thread = threading.Thread(target=self._write, name="archive-stage", daemon=True)
             self._thread.start()
         else:  # a small file is written at once: starting a thread costs more than writing it
             self._write()
@@ -325,7 +333,7 @@ class StagedOriginal:
     def commit_to(self, target: Path, *, sync_folder: bool = True) -> None:
         """Wait for the write, then rename it to ``target`` (fsync of the file, and of its folder
         unless ``sync_folder`` is False); raises what the write raised (``OutputUnavailable``)."""
-        if self._thread.ident is not None:  # started (a large original)
+        if self._thread is not None:  # a large original
             self._thread.join()
         if self._error is not None:
             raise self._error
@@ -340,7 +348,7 @@ class StagedOriginal:
             self._discarded = True
             staged = self._staged
         if staged is not None:
-            if self._thread.ident is not None:
+            if self._thread is not None:
                 self._thread.join()
             staged.discard()
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -46,10 +46,21 @@ class StagedFile:
         self.path = Path(path)
         self.size = 0
         self._synced = False  # fsynced since the last write: commit need not do it again
+        self._fd: int | None = None
         with output_context(self.path):
-            self._fd: int | None
-            self._fd, self._temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                                    dir=self.path.parent)
+            # Not tempfile.mkstemp: that creates the file 0600 (a chmod before the rename, since
+            # outputs are read by other users) and costs a getpid and a Python name generator; a
+            # burst creates thousands of these. The umask applies to 0o666, as for any new file.
+            for _ in range(100):
+                temp = os.path.join(self.path.parent, f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+                try:
+                    self._fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+                    break
+                except FileExistsError:  # pragma: no cover - 32 random bits taken: try another
+                    continue
+            else:  # pragma: no cover
+                raise FileExistsError(errno.EEXIST, f"no free temporary name beside {self.path}")
+            self._temp = temp
 
     def write(self, data: bytes | bytearray | memoryview | Any) -> None:
         """Append ``data`` (any contiguous buffer, e.g. a ``pyarrow.Buffer``)."""
@@ -104,8 +115,6 @@ class StagedFile:
                     os.fsync(fd)
                 self._fd = None
                 os.close(fd)
-                # mkstemp creates 0600; outputs are read by other users (the shop's importer).
-                os.chmod(self._temp, 0o666 & ~_UMASK)
                 os.replace(self._temp, self.path)
                 self._temp = ""  # renamed: nothing left to discard
             except BaseException:
@@ -137,12 +146,12 @@ class StagedFile:
         return self._fd
 
 
-Payload = bytes | bytearray | memoryview | Callable[[BinaryIO], None] | StagedFile
+Payload = bytes | bytearray | memoryview | list[Any] | Callable[[BinaryIO], None] | StagedFile
 
 
 def write_atomic(path: Path, data: Payload, *, sync_folder: bool = True, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` (bytes-like, a function writing to a binary file, or a
-    ``StagedFile`` made for ``path``) atomically.
+    """Replace ``path`` with ``data`` (bytes-like, a list of bytes-like parts written in one
+    ``writev``, a function writing to a binary file, or a ``StagedFile`` made for ``path``) atomically.
 
     ``sync_folder=False``: the caller fsyncs the folder once for many files (``fsync_directory``).
     ``durable=False``: no fsync at all, for files a crash may lose (a status display): readers
@@ -158,6 +167,8 @@ def write_atomic(path: Path, data: Payload, *, sync_folder: bool = True, durable
         if callable(data):
             with staged.stream() as stream:
                 data(stream)
+        elif isinstance(data, list):
+            staged.write_all(data)
         else:
             staged.write(data)
     except BaseException:
@@ -187,7 +198,3 @@ try:
     _IOV_MAX = max(16, os.sysconf("SC_IOV_MAX"))
 except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
     _IOV_MAX = 16
-
-# os.umask can only be read by setting it: read once at import, before any worker thread runs.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)

@@ -326,6 +326,28 @@ class Ledger:
             ).fetchone()
         return FileReport.model_validate_json(row[0]) if row else None
 
+    def get_all(self, report_ids: Sequence[str]) -> dict[str, FileReport]:
+        """The reports recorded under exactly these ids (no prefixes), by id: a batch asks once."""
+        rows = self._rows_in("SELECT id, report_json FROM reports WHERE id IN ({})", list(dict.fromkeys(report_ids)))
+        return {row[0]: FileReport.model_validate_json(row[1]) for row in rows}
+
+    def find_published_all(self, sha256s: Sequence[str]) -> dict[str, FileReport]:
+        """``find_published`` of each of ``sha256s`` applied before, by (lower-case) sha256."""
+        marks = ", ".join("?" * len(PUBLISHED_STATUSES))
+        rows = self._rows_in(f"SELECT sha256, report_json FROM reports WHERE sha256 IN ({{}}) AND status IN ({marks})"
+                             " ORDER BY received_at, seq", list(dict.fromkeys(s.lower() for s in sha256s)), PUBLISHED_STATUSES)
+        # Reversed: the earliest row of each hash (chunks hold distinct hashes) is the one kept.
+        return {sha: FileReport.model_validate_json(report_json) for sha, report_json in reversed(rows)}
+
+    def _rows_in(self, sql: str, values: list[str], extra: Sequence[str] = ()) -> list[tuple[str, str]]:
+        """``sql`` with ``{}`` as the placeholders of ``values``, run per ``_ROW_BATCH`` of them."""
+        rows: list[tuple[str, str]] = []
+        with self._lock, self._errors():
+            for start in range(0, len(values), _ROW_BATCH):
+                chunk = values[start:start + _ROW_BATCH]
+                rows += self._db.execute(sql.format(", ".join("?" * len(chunk))), (*chunk, *extra)).fetchall()
+        return rows
+
     def find_interchange(self, keys: list[str]) -> tuple[str, FileReport] | None:
         """The first of ``keys`` (EDIFACT interchanges) an earlier input applied, with its report."""
         with self._lock, self._errors():

@@ -143,7 +143,8 @@ def test_an_older_full_snapshot_arriving_late_is_stale_and_changes_nothing(tmp_p
     assert Path(tmp_path, late.archive).read_text() == "sku,name\nA,Hammer\nB,Zange\n"  # archived, not quarantined
 
 
-def test_a_batch_syncs_each_archive_folder_once_before_its_ledger_rows(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_batch_syncs_each_archive_folder_once_before_its_ledger_rows(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     from exchanged import archive, atomic
     from exchanged.lifecycle import commit, prepare
 
@@ -156,3 +157,28 @@ def test_a_batch_syncs_each_archive_folder_once_before_its_ledger_rows(workspace
     day_folders = {Path(workspace.settings.base_dir, r.archive).parent for r in reports}
     assert len(day_folders) == 1 and synced.count(day_folders.pop()) == 1
     assert [r.id for r in workspace.ledger.query()] == [r.id for r in reports]
+
+
+def test_a_batch_knows_its_duplicates_and_what_is_recorded_already(workspace: Workspace) -> None:
+    """The batch asks the ledger once for all its inputs: an input recorded before (a claim replayed
+    after a crash) keeps its report, content published before or earlier in the batch is a
+    duplicate of the earliest, and every other input is recorded once, in batch order."""
+    from exchanged.lifecycle import commit, prepare
+
+    first = process(workspace, "p1.csv", HEADER + "A,,Hammer\n")
+    replayed = workspace.ledger.get(first.id)
+    assert replayed is not None
+    again = Source.from_bytes((HEADER + "A,,Hammer\n").encode(), "p1.csv", report_id=first.id)  # the same claim
+    batch = [prepare(source, workspace) for source in (
+        again,
+        Source.from_bytes((HEADER + "A,,Hammer\n").encode(), "p1-copy.csv"),    # published before
+        Source.from_bytes((HEADER + "B,,Zange\n").encode(), "p2.csv"),
+        Source.from_bytes((HEADER + "B,,Zange\n").encode(), "p2-copy.csv"),     # earlier in this batch
+    )]
+    reports = commit(batch, workspace)
+    for pending in batch:
+        pending.discard()
+    assert reports[0] == replayed
+    assert [r.status for r in reports[1:]] == [Status.DUPLICATE, Status.ACCEPTED, Status.DUPLICATE]
+    assert reports[1].issues[0].value == first.id and reports[3].issues[0].value == reports[2].id
+    assert [r.id for r in workspace.ledger.query()] == [first.id, *(r.id for r in reports[1:])]

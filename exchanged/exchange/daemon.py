@@ -10,7 +10,9 @@ Three kinds of threads, one job each::
   ready (at most ``_IN_FLIGHT`` claims at a time, so a burst cannot fill the memory) and hands each
   claim to the worker pool (two threads per ``settings.workers``: reading, mapping and validating
   are Arrow work that runs beside the GIL; in a burst, small files go to as many worker processes,
-  ``evaluators.py``).
+  ``evaluators.py``, up to ``_SEVERAL`` claims per task and per trip: ``intake.py``). Each claim
+  keeps its own job and future, so the committer sees one input at a time as before. A running
+  daemon starts the worker processes at once (``warm_workers``), not in the first burst.
 * The committer takes the evaluated jobs at the head of the queue, in claim order, and commits them
   together (``lifecycle.commit``): inputs apply in arrival order, and a burst of small inputs for
   one entity rewrites its state once (each still gets its own change file and audit row).
@@ -26,6 +28,7 @@ finish (evaluated, committed); files waiting for a retry stay claimed for the ne
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import sys
@@ -36,28 +39,30 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from exchanged.config import Settings
 from exchanged.errors import TransientError
 from exchanged.exchange.claim import Claim, Claims
-from exchanged.exchange.evaluators import SMALL, Evaluators
+from exchanged.exchange.evaluators import Evaluators
 from exchanged.exchange.gate import ReadinessGate
+from exchanged.exchange.intake import ONCE_ATTEMPTS, Intake, backoff
 from exchanged.exchange.log import EventLog
 from exchanged.exchange.names import markers_for
 from exchanged.exchange.status import StatusBoard
-from exchanged.lifecycle import Pending, Workspace, commit, prepare
-from exchanged.pipeline import Evaluation, Source, iso, utc_now
-from exchanged.report import FileReport, Issue, Status
+from exchanged.formats.jsonl import preload as preload_renderer
+from exchanged.lifecycle import Pending, Workspace, commit
+from exchanged.pipeline import utc_now
+from exchanged.report import FileReport
 
 _IN_FLIGHT = 192         # claims held at once (evaluating or waiting to commit): workers evaluate ahead
                          # while the committer waits for a batch's fsyncs
 _THREADS_PER_WORKER = 2
+_SEVERAL = 8             # claims per worker task in a burst: one process round trip for up to this many
 _BATCH = 256             # inputs committed together at most
 _IDLE = 1.0              # longest sleep of the coordinator without a deadline
 _SWITCH_INTERVAL = 0.0005     # seconds a thread holds the GIL before another may take it
 _RETENTION_EVERY = 6 * 3600  # seconds between two retention passes
-_ONCE_ATTEMPTS = 3       # run --once: commits tried before a transient fault leaves the files claimed
 
 
 class EventSource(Protocol):
@@ -79,11 +84,6 @@ class _Job:
     next_try: float = 0.0
 
 
-def backoff(attempt: int, settings: Settings) -> float:
-    """Seconds to wait before retry ``attempt`` (1-based): doubling from retry_initial, capped."""
-    return float(min(settings.retry_max, settings.retry_initial * 2 ** (attempt - 1)))
-
-
 @dataclass
 class Daemon:
     """One daemon over one workspace; ``run`` returns the reports of the files it finished."""
@@ -94,6 +94,7 @@ class Daemon:
     reports: list[FileReport] = field(default_factory=list)
     left_claimed: list[Claim] = field(default_factory=list)  # transient faults run --once gave up on
     once: bool = False
+    warm_workers: bool = True  # run (not --once) starts the worker processes at once, not in the first burst
 
     def __post_init__(self) -> None:
         self.workspace = Workspace.open(self.settings)
@@ -112,9 +113,10 @@ class Daemon:
         self._closing = False
         # Two threads per worker: in a burst a thread waits for its worker process while the other
         # reads and stages the next file, so the process always has one queued (burst: -20 %).
-        self._pool = ThreadPoolExecutor(max_workers=_THREADS_PER_WORKER * self.settings.workers,
-                                        thread_name_prefix="worker")
+        self._threads = _THREADS_PER_WORKER * self.settings.workers
+        self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="worker")
         self._evaluators = Evaluators(self.settings, self.settings.workers)
+        self._intake = Intake(self.workspace, self._evaluators, self.status, self.log, self.stopping, lambda: self.once)
         self._retention_at = 0.0
 
     # -- the coordinator ---------------------------------------------------------------------------
@@ -137,13 +139,15 @@ class Daemon:
         committer.start()
         watcher = self._watcher()
         try:
-            for claim in self.claims.adopt_orphans():  # files claimed by a daemon that died
-                self._submit(claim)
+            self._submit(self.claims.adopt_orphans())  # files claimed by a daemon that died
             self.log.event("started", pid=os.getpid(), inbox=str(self.settings.folder("inbox")),
                            watch="once" if once else self.settings.watch, workers=self.settings.workers)
             if once:
                 watcher.scan()
             else:
+                if self.warm_workers:
+                    self._evaluators.start()
+                    preload_renderer()
                 watcher.start()
             self._coordinate(once)
         finally:
@@ -262,19 +266,35 @@ class Daemon:
             self.status.error(str(paths[0]), f"cannot claim: {exc}")
             self.log.event("error", file=str(paths[0]), files=len(paths), error=f"cannot claim: {exc}")
             return  # still in the inbox: the next scan sees them again
-        for claim in claims:  # those another daemon took first are not among them
-            self._submit(claim)
+        self._submit(claims)  # those another daemon took first are not among them
+        for claim in claims:
             for marker in markers_for(claim.origin) if claim.origin else ():  # it has done its work
                 with contextlib.suppress(OSError):
                     marker.unlink(missing_ok=True)
 
-    def _submit(self, claim: Claim) -> None:
-        job = _Job(claim)
+    def _submit(self, claims: list[Claim]) -> None:
+        """Hand new claims to the worker threads: one per task, or in a burst (more claims than
+        worker processes) up to ``_SEVERAL`` per task, spread over the threads."""
+        jobs = [_Job(claim, Future()) for claim in claims]
         with self._cond:
-            self._jobs.append(job)
-        self.status.started(claim.report_id, claim.display_name)
-        job.future = self._pool.submit(self._evaluate, job)
-        job.future.add_done_callback(lambda _: self._notify())
+            self._jobs.extend(jobs)
+            burst = len(self._jobs) > self.settings.workers
+        for job in jobs:
+            self.status.started(job.claim.report_id, job.claim.display_name)
+            assert job.future is not None
+            job.future.add_done_callback(lambda _: self._notify())
+        size = max(1, min(_SEVERAL, -(-len(jobs) // self._threads))) if burst else 1
+        for start in range(0, len(jobs), size):
+            chunk = jobs[start:start + size]
+            if burst and len(chunk) > 1:
+                self._pool.submit(self._evaluate_several, chunk)
+            else:
+                self._pool.submit(self._run_one, chunk[0], burst)
+
+    def _run_one(self, job: _Job, burst: bool) -> None:
+        assert job.future is not None
+        if job.future.set_running_or_notify_cancel():
+            self._evaluate(job, burst)
 
     def _notify(self) -> None:
         with self._cond:
@@ -282,53 +302,29 @@ class Daemon:
 
     # -- the workers -------------------------------------------------------------------------------
 
-    def _evaluate(self, job: _Job) -> Pending:
-        """Read and evaluate a claim; transient faults are retried here, anything else becomes a
-        rejected report (``internal-error``) so one file can never stop the daemon."""
-        while True:
-            try:
-                return self._prepare(job.claim)
-            except TransientError as exc:
-                job.attempts += 1
-                delay = backoff(job.attempts, self.settings)
-                self.status.retrying(job.claim.report_id, job.claim.display_name, job.attempts, delay, str(exc))
-                self.log.event("retrying", file=job.claim.display_name, attempt=job.attempts, delay_s=delay, error=str(exc))
-                if self.stopping.wait(delay) or (self.once and job.attempts >= _ONCE_ATTEMPTS):
-                    raise
-            except Exception as exc:  # noqa: BLE001 - a bug in one file must not stop the others
-                return self._rejected(job.claim, b"", Issue(
-                    code="internal-error", message=f"exchanged failed on this file: {type(exc).__name__}: {exc}"))
+    def _evaluate(self, job: _Job, burst: bool) -> None:
+        self._settle(job, functools.partial(self._intake.one, job.claim, job, burst=burst))
 
-    def _prepare(self, claim: Claim) -> Pending:
-        if claim.link:
-            target = os.readlink(claim.path)
-            return self._rejected(claim, os.fsencode(target), Issue(
-                code="symlink", message=f"a symbolic link (to {target}) is not followed; the link is quarantined, "
-                                        "its target untouched", value=target))
+    def _evaluate_several(self, jobs: list[_Job]) -> None:
+        """A burst's task: several claims, their small files in one trip to a worker process."""
+        running = [job for job in jobs if job.future is not None and job.future.set_running_or_notify_cancel()]
         try:
-            size = os.stat(claim.path).st_size
-            if size > self.settings.max_file_bytes:
-                return self._rejected(claim, claim.path, Issue(
-                    code="file-too-large", message=f"{size} bytes is more than max_file_bytes = {self.settings.max_file_bytes}"),
-                    size=size)
-            data = claim.path.read_bytes()
-        except OSError as exc:
-            raise TransientError(f"cannot read the claimed file {claim.path}: {exc.strerror or exc}") from exc
-        source = Source.from_bytes(data, claim.display_name, claim.received_at, claim.report_id)
-        # In a burst (more claims than workers), small files go to the worker processes.
-        burst = len(self._jobs) > self.settings.workers and len(data) <= SMALL
-        return prepare(source, self.workspace, evaluator=self._evaluators.evaluate if burst else None)
+            self._intake.several([job.claim for job in running], running,
+                                 lambda index, outcome: self._settle(running[index], outcome))
+        finally:  # a bug above must not leave a claim waiting for ever: the committer waits for each
+            for job in running:
+                if job.future is not None and not job.future.done():
+                    self._settle(job, functools.partial(self._intake.one, job.claim, job, burst=True))
 
-    def _rejected(self, claim: Claim, original: bytes | Path, issue: Issue, *, size: int | None = None) -> Pending:
-        """A claim rejected before the pipeline could look at it: the original is kept as it is."""
-        data = original if isinstance(original, bytes) else b""
-        source = Source.from_bytes(data, claim.display_name, claim.received_at, claim.report_id)
-        digest = source.sha256 if isinstance(original, bytes) else _file_sha256(original)
-        report = FileReport(id=claim.report_id, file=claim.display_name, sha256=digest,
-                            size=len(data) if size is None else size, status=Status.REJECTED,
-                            received_at=iso(claim.received_at), issues=[issue])
-        staged: Any = original if isinstance(original, Path) else self.workspace.archive.stage(data)
-        return Pending(source, Evaluation(report), staged)
+    @staticmethod
+    def _settle(job: _Job, outcome: Callable[[], Pending]) -> None:
+        assert job.future is not None
+        try:
+            pending = outcome()
+        except BaseException as exc:  # noqa: BLE001 - given to the committer (a retry given up: stays claimed)
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(pending)
 
     # -- the committer -----------------------------------------------------------------------------
 
@@ -380,7 +376,7 @@ class Daemon:
             head = batch[0]
             head.attempts += 1
             delay = backoff(head.attempts, self.settings)
-            if self.once and head.attempts >= _ONCE_ATTEMPTS:  # run --once does not wait for long
+            if self.once and head.attempts >= ONCE_ATTEMPTS:  # run --once does not wait for long
                 self.log.event("left-claimed", files=len(batch), error=str(exc))
                 for job, pending in zip(batch, pendings):
                     pending.discard()
@@ -402,18 +398,9 @@ class Daemon:
             except TransientError as exc:  # recorded already: a restart finds it in the ledger
                 self.status.error(job.claim.display_name, f"claim not released: {exc}")
             self.status.finished(report)
-            self.log.file(report)
             self.reports.append(report)
+        self.log.files(reports)  # one write for the batch
         with self._cond:
             del self._jobs[: len(batch)]
             self._cond.notify_all()
 
-
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

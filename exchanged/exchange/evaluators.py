@@ -2,14 +2,19 @@
 
 A small file costs a few milliseconds of Python around a few dozen Arrow calls, and Python runs one
 thread at a time: with threads alone a burst of small files used one core. During a burst the
-daemon's workers hand small files to these processes instead; their evaluations (reports and
-Arrow tables) come back pickled, and the committer publishes them as before. A quiet inbox never
-starts them (a lone file is evaluated on a thread at once, without a process hop), and large
-files always stay in the daemon (pickling a million rows costs more than it saves).
+daemon's workers hand small files to these processes instead, several per trip (``evaluate_all``):
+one round trip, and one pickle of the results, per few files rather than per file (the process
+pool's own threads cost about a millisecond a task in the daemon). The evaluations (reports and
+Arrow tables) come back pickled, and the committer publishes them as before. A lone file is
+evaluated on a daemon thread at once, without a process hop; large files always stay in the daemon
+(pickling a million rows costs more than it saves).
 
 The processes start from a clean interpreter (``spawn``: the daemon has threads, which a plain
-fork would copy mid-lock) and load the mappings once. They are the daemon's own children and end
-with it, even after kill -9 (``_exit_with``).
+fork would copy mid-lock) and load the mappings once; a running daemon starts them ahead
+(``start``: a second of CPU each, which the first burst would otherwise wait for). They are the
+daemon's own children and end with it, even after kill -9 (``_exit_with``). A process that dies
+(killed, out of memory) loses nothing: the pool is replaced and its files are evaluated again, each
+on its own, so a file that kills its process every time is the only one reported (``WorkerDied``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import threading
 import time
 from collections.abc import Mapping as MappingType
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from exchanged.config import Settings
 from exchanged.mapping import Mapping, load_mappings
@@ -60,11 +66,39 @@ def _exit_with(daemon: int) -> None:
     threading.Thread(target=watch, name="exit-with-daemon", daemon=True).start()
 
 
-def _evaluate(data: bytes, display_name: str, received_at: dt.datetime, report_id: str) -> Evaluation:
+Item = tuple[bytes, str, dt.datetime, str]  # what a worker needs of a Source: data, name, received, report id
+
+
+class WorkerDied(Exception):
+    """The worker process evaluating this file died every time it tried (the file is reported)."""
+
+
+def _ready() -> None:
+    """A task that does nothing: the pool starts a process to run it (``Evaluators.start``)."""
+
+
+def _evaluate_all(items: list[Item]) -> list[Evaluation | BaseException]:
+    """Each file's evaluation, or the exception it raised (one file's bug is not its neighbours')."""
     assert _settings is not None
-    evaluation = evaluate(Source.from_bytes(data, display_name, received_at, report_id), _mappings, _settings)
-    evaluation.mapping = None  # not needed to commit; keeps the pickle small
-    return evaluation
+    out: list[Evaluation | BaseException] = []
+    for data, display_name, received_at, report_id in items:
+        try:
+            evaluation = evaluate(Source.from_bytes(data, display_name, received_at, report_id), _mappings, _settings)
+            evaluation.mapping = None  # not needed to commit; keeps the pickle small
+            out.append(evaluation)
+        except Exception as exc:  # noqa: BLE001 - reported as that file's internal error by the daemon
+            out.append(_picklable(exc))
+    return out
+
+
+def _picklable(exc: Exception) -> Exception:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any exception at all must come back as one that pickles
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class Evaluators:
@@ -75,16 +109,60 @@ class Evaluators:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
+    def start(self) -> None:
+        """Start the processes now, in the background (they are ready when a burst comes)."""
+        pool = self._current()
+        for _ in range(self.processes):
+            pool.submit(_ready)
+
     def evaluate(self, source: Source) -> Evaluation:
         """``pipeline.evaluate(source)`` in a worker process (blocks the calling thread)."""
+        result = self.evaluate_all([source])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def evaluate_all(self, sources: list[Source]) -> list[Evaluation | BaseException]:
+        """Each source's ``pipeline.evaluate``, or the exception it raised, in one trip to a worker
+        process (blocks the calling thread). A process dying meanwhile loses nothing (see above)."""
+        items = [(s.data, s.display_name, s.received_at, s.id) for s in sources]
+        try:
+            return self._run(items)
+        except BrokenProcessPool:
+            pass
+        results: list[Evaluation | BaseException] = []
+        for item in items:  # one at a time: only a file that kills its process is reported
+            try:
+                results.extend(self._run([item]))
+            except BrokenProcessPool:
+                try:
+                    results.extend(self._run([item]))  # a neighbour's death, or its own again?
+                except BrokenProcessPool:
+                    results.append(WorkerDied(f"the worker process evaluating {item[1]} died (twice)"))
+        return results
+
+    def _run(self, items: list[Item]) -> list[Evaluation | BaseException]:
+        pool = self._current()
+        try:
+            return pool.submit(_evaluate_all, items).result()
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise
+
+    def _current(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.processes, initializer=_start,
                                                  initargs=(self.settings, os.getpid()),
                                                  mp_context=multiprocessing.get_context("spawn"))
-            pool = self._pool
-        evaluation = pool.submit(_evaluate, source.data, source.display_name, source.received_at, source.id).result()
-        return evaluation
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken pool (a process died); the next task starts a new one."""
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         with self._lock:

@@ -28,28 +28,37 @@ class EventLog:
 
     def file(self, report: FileReport) -> None:
         """The outcome of one input."""
-        self._emit("file", {
+        self.files([report])
+
+    def files(self, reports: list[FileReport]) -> None:
+        """The outcomes of several inputs (a committed batch), one line each, in one write."""
+        self._write("".join(self._line("file", {
             "status": report.status.value, "file": report.file, "entity": report.entity,
             "records": report.records, "rejected_records": report.rejected_records,
             "issues": len(report.issues) + report.issues_truncated, "duration_ms": report.duration_ms,
             "id": report.id,
-        })
+        }) for report in reports))
 
     def event(self, event: str, **fields: Any) -> None:
         """A daemon event: started, stopped, retrying, error."""
-        self._emit(event, fields)
+        self._write(self._line(event, fields))
 
-    def _emit(self, event: str, fields: dict[str, Any]) -> None:
-        stream = self.stream or sys.stderr
+    def _line(self, event: str, fields: dict[str, Any]) -> str:
         if self.fmt == "json":
             line = json.dumps({"ts": iso(utc_now()), "event": event, **fields}, ensure_ascii=False)
         else:
             parts = [f"{k}={v}" for k, v in fields.items() if v is not None and k not in ("status", "file")]
             head = " ".join(str(fields[k]) for k in ("status", "file") if fields.get(k) is not None)
             line = " ".join(p for p in (iso(utc_now()), event, head, *parts) if p)
+        return line + "\n"
+
+    def _write(self, text: str) -> None:
+        if not text:
+            return
+        stream = self.stream or sys.stderr
         with self._lock:
             try:
-                stream.write(line + "\n")
+                stream.write(text)
                 stream.flush()
             except (OSError, ValueError):  # a closed or broken log stream must not stop the daemon
                 pass

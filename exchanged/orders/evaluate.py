@@ -53,9 +53,11 @@ def recheck(orders: list[Located], report: FileReport, settings: Settings) -> bo
     with the issues) when an order no longer passes."""
     collector = IssueCollector(settings.issue_limit)
     _check_published(orders, settings, collector)
+    # What the evaluation said about the published state is replaced by what holds now (prices
+    # not yet published while the order was read may be published by its turn).
+    report.issues = [*(issue for issue in report.issues if issue.code != "prices-not-checked"), *collector.issues]
     if not collector.errors:
         return True
-    report.issues = [*report.issues, *(issue for issue in collector.issues if issue.severity == "error")]
     report.status = Status.REJECTED
     report.records, report.entities = 0, {}
     return False

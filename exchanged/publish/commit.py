@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 
@@ -136,8 +136,7 @@ def _write_changes(shop_dir: Path, writes: list[EntityWrite]) -> None:
             with output_context(folder):
                 folder.mkdir(parents=True, exist_ok=True)
         for seq, change in w.changes:
-            jobs.append((folder / change_file_name(seq),
-                         change if isinstance(change, StagedFile) else _parts_writer(change)))
+            jobs.append((folder / change_file_name(seq), change))
     if len(jobs) <= 2:
         for path, payload in jobs:
             write_atomic(path, payload)
@@ -155,14 +154,6 @@ def _writers() -> ThreadPoolExecutor:
     """One pool for the process: a daemon commits a batch every few hundred milliseconds in a burst,
     and starting eight threads each time cost more than the writes they shared."""
     return ThreadPoolExecutor(max_workers=_SYNCING, thread_name_prefix="publish-changes")
-
-
-def _parts_writer(parts: list[pa.Buffer]) -> Callable[[BinaryIO], None]:
-    def write(stream: BinaryIO) -> None:
-        for part in parts:
-            stream.write(memoryview(part))
-
-    return write
 
 
 def sha256_hex(data: Any) -> str:

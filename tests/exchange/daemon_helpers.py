@@ -66,6 +66,7 @@ def run_once(settings: Settings, **kwargs: object) -> Daemon:
 
 
 def run_in_thread(settings: Settings, **kwargs: object) -> tuple[Daemon, threading.Thread]:
+    kwargs.setdefault("warm_workers", False)  # tests of the logic: processes only when a burst needs them
     daemon = Daemon(settings, log=EventLog(stream=io.StringIO()), watcher_factory=ScriptedWatcher, **kwargs)
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()

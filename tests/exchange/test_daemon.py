@@ -14,6 +14,7 @@ from exchanged import lifecycle
 from exchanged.audit import Ledger
 from exchanged.errors import OutputUnavailable
 from exchanged.exchange import daemon as daemon_module
+from exchanged.exchange import intake as intake_module
 from exchanged.report import Status
 
 pytestmark = pytest.mark.timeout(60)
@@ -95,18 +96,19 @@ def test_a_bad_file_is_quarantined_and_the_others_go_on(tmp_path: Path) -> None:
     assert reports["inbox/good.csv"].status is Status.ACCEPTED
 
 
-def test_an_unexpected_error_in_one_file_is_quarantined_as_internal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_error_in_one_file_is_quarantined_as_internal_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(tmp_path)
     drop(settings, "boom.csv", STOCK + "A,main,5,\n", age=60)
     drop(settings, "fine.csv", STOCK + "B,main,6,\n", age=50)
-    real_prepare = daemon_module.prepare
+    real_prepare = intake_module.prepare
 
     def exploding(source, workspace, *args, **kwargs):
         if source.file_name == "boom.csv":
             raise RuntimeError("a bug")
         return real_prepare(source, workspace, *args, **kwargs)
 
-    monkeypatch.setattr(daemon_module, "prepare", exploding)
+    monkeypatch.setattr(intake_module, "prepare", exploding)
     reports = {r.file: r for r in run_once(settings).reports}
     assert reports["inbox/boom.csv"].status is Status.REJECTED
     assert reports["inbox/boom.csv"].issues[0].code == "internal-error"
@@ -158,7 +160,8 @@ def test_an_output_fault_keeps_the_file_claimed_retries_and_never_quarantines(
     assert list(settings.claimed_dir.iterdir()) == []
 
 
-def test_run_once_gives_up_on_a_lasting_fault_and_leaves_the_file_claimed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_once_gives_up_on_a_lasting_fault_and_leaves_the_file_claimed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(tmp_path)
     drop(settings, "a.csv", STOCK + "A,main,5,\n", age=60)
 

@@ -34,3 +34,52 @@ def test_a_worker_process_evaluates_as_the_daemon_would(tmp_path: Path) -> None:
             assert there.document_date == here.document_date
     finally:
         evaluators.close()
+
+
+def _stock(n: int) -> Source:
+    return Source.from_bytes(f"sku,warehouse,quantity,op\nK{n},main,{n},\n".encode(), f"inbox/s{n:04d}.csv", utc_now(),
+                             f"20261127T000000000-{n:08x}")
+
+
+def test_several_files_in_one_trip_come_back_each_its_own_in_order(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, overrides={"base_dir": tmp_path})
+    evaluators = Evaluators(settings, 1)
+    try:
+        sources = [_stock(n) for n in range(5)] + [Source.from_bytes(FILES["junk.csv"], "inbox/junk.csv", utc_now(), "r-junk")]
+        results = evaluators.evaluate_all(sources)
+        assert [r.report.id for r in results] == [s.id for s in sources]  # type: ignore[union-attr]
+        assert [r.updates[0].records.column("sku").to_pylist() for r in results[:5]] == [[f"K{n}"] for n in range(5)]  # type: ignore[union-attr]
+        assert results[5].report.status.value == "rejected"  # type: ignore[union-attr]
+    finally:
+        evaluators.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_worker_process_killed_mid_task_loses_nothing(tmp_path: Path) -> None:
+    """The process evaluating a trip dies (kill -9, out of memory): the pool is replaced and every
+    file of the trip still gets its evaluation, from a new process."""
+    import os
+    import signal
+    import threading
+    import time
+
+    settings = load_settings(environ={}, overrides={"base_dir": tmp_path})
+    evaluators = Evaluators(settings, 1)
+    try:
+        evaluators.evaluate(_stock(0))  # the process is up
+        pool = evaluators._pool
+        assert pool is not None
+        (victim,) = pool._processes  # type: ignore[attr-defined]
+        sources = [_stock(n) for n in range(400)]  # long enough to be killed in the middle
+        killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        started = time.monotonic()
+        results = evaluators.evaluate_all(sources)
+        killer.join()
+        assert time.monotonic() - started > 0.3  # it was killed while it worked
+        assert evaluators._pool is not pool  # replaced
+        assert all(not isinstance(r, BaseException) for r in results)
+        assert [r.report.id for r in results] == [s.id for s in sources]  # type: ignore[union-attr]
+        assert [r.updates[0].records.column("sku")[0].as_py() for r in results] == [f"K{n}" for n in range(400)]  # type: ignore[union-attr]
+    finally:
+        evaluators.close()
