@@ -77,11 +77,16 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from exchanged.mapping import load_mappings
+    from exchanged.orders.evaluate import check_published
     from exchanged.pipeline import evaluate
 
     settings = _settings(args)
     mappings = load_mappings(settings.folder("mappings"))
-    reports = [evaluate(_read_source(path), mappings, settings).report for path in args.files]
+    reports = []
+    for path in args.files:
+        evaluation = evaluate(_read_source(path), mappings, settings)
+        check_published(evaluation, settings)  # orders: the checks their commit would run
+        reports.append(evaluation.report)
     print_reports(reports, as_json=args.json)
     return _exit_for(reports, strict=True)
 
@@ -156,6 +161,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\nshop outputs in {settings.shop_dir}:")
         for path in sorted(p for p in settings.shop_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
             print(f"  {path.relative_to(settings.shop_dir)}  ({path.stat().st_size} bytes)")
+        erp = sorted(p for p in settings.erp_dir.glob("*") if p.is_file() and not p.name.startswith("."))
+        if erp:
+            print(f"\nfor the ERP in {settings.erp_dir}:")
+            for path in erp:
+                print(f"  {path.name}  ({path.stat().st_size} bytes)")
         print(f"originals and the ledger in {settings.folder('archive')}; try: exchanged audit")
     return EXIT_OK
 

@@ -3,8 +3,9 @@
 The samples use the canonical layouts (docs/mappings.md) in the shapes ERPs really send: a UTF-8
 product export with one broken GTIN (the row is dropped, the file is ``partial``), a Windows-1252
 price list with ``;`` and decimal commas, a stock delta with an ``op`` column, an EANCOM INVRPT
-(EDIFACT) with the stock of a second warehouse, and a supplier's BMEcat 2005 update (XML) with a
-new article and its price.
+(EDIFACT) with the stock of a second warehouse, a supplier's BMEcat 2005 update (XML) with a new
+article and its price, and a shop order (canonical order JSON), checked against the prices just
+published and sent to the ERP as an EANCOM ORDERS in ``outbox/erp/``.
 """
 
 from __future__ import annotations
@@ -84,7 +85,19 @@ SAMPLES: dict[str, bytes] = {
         "  </T_UPDATE_PRODUCTS>\n"
         "</BMECAT>\n"
     ).encode("utf-8"),
+    # A shop order: 12 screwdriver sets reach the price break at 10 (17,50 instead of 19,90).
+    "order_SO-1001.json": (
+        '{"order_id": "SO-1001", "customer_id": "K-20417", "ordered_at": "2026-11-27T10:15:00+01:00",\n'
+        ' "currency": "EUR",\n'
+        ' "lines": [{"sku": "4711", "quantity": "12", "unit_price": "17.50", "description": "Schraubendreher Set"},\n'
+        '           {"sku": "4714", "quantity": "1", "unit_price": "12.95"}],\n'
+        ' "shipping_address": {"name": "Werkstatt Süd", "city": "Köln", "country": "DE"},\n'
+        ' "totals": {"net": "222.95", "tax": "42.36", "gross": "265.31"}}\n'
+    ).encode("utf-8"),
 }
+
+# Where the demo's order goes when the config names no ERP: EANCOM ORDERS between two example GLNs.
+DEMO_ORDERS = {"sender_id": "4012345000009", "recipient_id": "4098765000004"}
 
 
 def write_samples(inbox: Path) -> list[Path]:
@@ -111,6 +124,8 @@ def run_demo(settings: Settings, log: EventLog | None = None) -> list[FileReport
     """Drop the samples into the inbox and run the daemon once over it (``exchanged run --once``):
     the samples, and whatever else was waiting, end up processed, archived and recorded."""
     write_samples(settings.folder("inbox"))
-    # The samples were renamed into place: complete at once, no need to watch them settle.
-    daemon = Daemon(settings.model_copy(update={"settle_seconds": 0.0}), log=log or EventLog(stream=io.StringIO()))
+    update: dict[str, object] = {"settle_seconds": 0.0}  # renamed into place: complete at once, no need to settle
+    if settings.orders.format == "edifact" and settings.orders.edifact is None:
+        update["orders"] = settings.orders.model_copy(update={"edifact": DEMO_ORDERS})
+    daemon = Daemon(settings.model_copy(update=update), log=log or EventLog(stream=io.StringIO()))
     return daemon.run(once=True)

@@ -16,9 +16,11 @@ from pathlib import Path
 from exchanged.acknowledge import acknowledge
 from exchanged.archive import Archive, StagedOriginal
 from exchanged.audit import Ledger
+from exchanged.columns.memory import release_memory
 from exchanged.config import Settings
 from exchanged.formats.jsonl import preload as preload_renderer
 from exchanged.mapping import Mapping, load_mappings
+from exchanged.orders.send import dispatch_orders
 from exchanged.pipeline import (
     Evaluation,
     PhaseHook,
@@ -32,6 +34,7 @@ from exchanged.publish import SourceRef, publish_batch
 from exchanged.publish.commit import display
 from exchanged.report import FileReport, Issue, Status
 
+_LARGE_INPUT = 4 << 20  # bytes: below this, reading leaves little memory to hand back
 
 @dataclass
 class Workspace:
@@ -200,15 +203,22 @@ def commit(batch: list[Pending], workspace: Workspace, progress: PhaseHook = no_
         if report.status in (Status.ACCEPTED, Status.PARTIAL):
             seen[source.sha256] = source.id
             seen.update((key, source.id) for key in item.evaluation.interchanges)
-            publishing.append((item, report))
+            if item.evaluation.updates:  # an order file publishes nothing for the shop
+                publishing.append((item, report))
     if publishing:
         progress("publishing")
+        if any(len(item.source.data) >= _LARGE_INPUT for item, _ in publishing):
+            # Reading and validating a large file freed memory that publishing (other allocators)
+            # cannot reuse: hand it back first, so the peak is the larger phase, not their sum.
+            release_memory()
         _publish(publishing, workspace)
     progress("archiving")
     recorded_now = workspace.ledger.get_all([report.id for report in reports if report is not None])
     unrecorded = [(item, report) for item, report in zip(batch, reports)
                   if report is not None and report.id not in recorded_now]
     for item, report in unrecorded:
+        # Orders are checked again against the state just published, then sent once each.
+        dispatch_orders(item.evaluation.orders, report, workspace.settings, workspace.relative)
         acknowledge(item.evaluation.acks, report, workspace.settings, workspace.relative)
     stored = [path for item, report in unrecorded if (path := _archive(item, report, workspace)) is not None]
     workspace.archive.sync_folders(stored)  # once per dated folder, not once per file

@@ -124,7 +124,10 @@ def test_demo_runs_and_publishes(workdir: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     assert [(r["status"], r["entity"], r["format"]) for r in reports] == [
         ("partial", "product", "csv"), ("accepted", "price", "csv"), ("accepted", "stock", "csv"),
-        ("accepted", "stock", "edifact"), ("accepted", "product", "xml")]
+        ("accepted", "stock", "edifact"), ("accepted", "product", "xml"), ("accepted", "order", "json")]
+    [order] = list((workdir / "outbox/erp").glob("ORDER_SO-1001_*.edi"))  # priced at the break: 12 x 17.50
+    assert b"PRI+AAA:17.5'" in order.read_bytes() and b"BGM+220+SO-1001+9'" in order.read_bytes()
+    assert reports[-1]["outputs"] == [f"outbox/erp/{order.name}"]
     assert not [p for p in (workdir / "inbox").rglob("*") if p.is_file()]  # processed files leave the inbox
     manifest = json.loads((workdir / "outbox/shop/manifest.json").read_text())
     assert set(manifest["entities"]) == {"product", "price", "stock"}

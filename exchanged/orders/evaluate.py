@@ -5,11 +5,11 @@ whole or not at all"; a file of several orders holds none back silently): any er
 file and nothing goes to the ERP. Here each order is also rendered once in the ERP's format, so
 text the format cannot carry rejects the order now instead of failing later.
 
-The checks run twice: when the file is evaluated (``judge_orders``: what ``exchanged check``
-shows), and again when it is committed (``recheck``), after the inputs that arrived before it
-are published: the daemon evaluates files in parallel, and an order must be checked against the
-catalogue as it stands when the order's turn comes (DESIGN §5 promise 5), not as it stood while
-an earlier price list was still being read.
+The checks against what is published (``recheck``) run when the file is committed, after the
+inputs that arrived before it are published: the daemon evaluates files in parallel, and an
+order must be checked against the catalogue as it stands when the order's turn comes (DESIGN §5
+promise 5), not as it stood while an earlier price list was still being read. ``exchanged check``
+runs them right after evaluating (``check_published``), against what is published then.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ Located = tuple[Order, Location]
 
 
 def judge_orders(report: FileReport, collector: IssueCollector, orders: list[Located], settings: Settings) -> list[Located]:
-    """Check ``orders`` (``collector`` may already hold the file's reading issues); set the report's
-    status and counts; return the orders to send (none when the file is rejected)."""
+    """Check ``orders`` on their own (``collector`` may already hold the file's reading issues); set
+    the report's status and counts; return the orders to send (none when the file is rejected).
+    The checks against what is published come at commit (``recheck``)."""
     report.entity = "order"
-    _check_published(orders, settings, collector)
     if orders and not collector.errors:
         _check_writable([o for o, _ in orders], [w for _, w in orders], settings, collector)
     report.issues, report.issues_truncated = collector.issues, collector.truncated
@@ -61,6 +61,13 @@ def recheck(orders: list[Located], report: FileReport, settings: Settings) -> bo
     report.status = Status.REJECTED
     report.records, report.entities = 0, {}
     return False
+
+
+def check_published(evaluation: Any, settings: Settings) -> None:
+    """``exchanged check``: the commit-time checks of an evaluated order file, against the state
+    published now (read only)."""
+    if evaluation.orders and not recheck(evaluation.orders, evaluation.report, settings):
+        evaluation.orders = []
 
 
 def _check_published(orders: list[Located], settings: Settings, collector: IssueCollector) -> None:
@@ -124,4 +131,4 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
-__all__ = ["Located", "judge_orders", "recheck"]
+__all__ = ["Located", "check_published", "judge_orders", "recheck"]

@@ -12,6 +12,7 @@ import pytest
 from exchanged.config import Settings
 from exchanged.lifecycle import Workspace, handle
 from exchanged.mapping import load_mappings
+from exchanged.orders.evaluate import check_published
 from exchanged.orders.settings import OrdersSettings
 from exchanged.pipeline import Evaluation, Source, evaluate
 
@@ -61,9 +62,12 @@ def order(**changes: Any) -> dict[str, Any]:
 
 
 def run(settings: Settings, *orders: dict[str, Any] | str) -> Evaluation:
+    """What ``exchanged check`` does: evaluate, then the checks against what is published."""
     body = orders[0] if len(orders) == 1 and isinstance(orders[0], str) else json.dumps(list(orders))
-    return evaluate(Source.from_bytes(body.encode() if isinstance(body, str) else body, "inbox/order.json"),
-                    load_mappings(None), settings)
+    evaluation = evaluate(Source.from_bytes(body.encode() if isinstance(body, str) else body, "inbox/order.json"),
+                          load_mappings(None), settings)
+    check_published(evaluation, settings)
+    return evaluation
 
 
 def codes(evaluation: Evaluation) -> list[tuple[str, str | None]]:
@@ -169,7 +173,9 @@ def run_csv(settings: Settings, text: str) -> Evaluation:
     from exchanged.mapping.loader import load_mapping
 
     mappings = {**load_mappings(None), "shop-orders": load_mapping(EXAMPLE)}
-    return evaluate(Source.from_bytes(text.encode("utf-8"), "inbox/orders_20261127.csv"), mappings, settings)
+    evaluation = evaluate(Source.from_bytes(text.encode("utf-8"), "inbox/orders_20261127.csv"), mappings, settings)
+    check_published(evaluation, settings)
+    return evaluation
 
 
 def test_csv_rows_become_orders_grouped_by_order_id_and_numbered(shop: Settings) -> None:
