@@ -160,8 +160,10 @@ class Daemon:
                             job.future.cancel()
                 self._cond.notify_all()
             committer.join()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # The processes first: a thread waiting on one that never stops would keep the
+            # thread pool's shutdown waiting for ever.
             self._evaluators.close()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self.status.stopped()
             self.claims.close()
             self.workspace.close()

@@ -108,6 +108,7 @@ class Evaluators:
         self.settings, self.processes = settings, processes
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def start(self) -> None:
         """Start the processes now, in the background (they are ready when a burst comes)."""
@@ -151,6 +152,8 @@ class Evaluators:
 
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:  # a thread still waiting at shutdown gets no new processes
+                raise RuntimeError("the worker processes are stopped")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.processes, initializer=_start,
                                                  initargs=(self.settings, os.getpid()),
@@ -164,8 +167,22 @@ class Evaluators:
                 self._pool = None
         broken.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
+    def close(self, grace: float = 30.0) -> None:
+        """Stop the processes: those busy finish their file (up to ``grace`` seconds), the rest
+        are killed. ``shutdown(wait=True)`` alone can wait forever: CPython's pool joins a process
+        that never received its stop sentinel (seen with spawned processes still starting up when
+        the pool shuts down), and the daemon, or its test, then never exits."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool, self._pool, self._closed = self._pool, None, True
+        if pool is None:
+            return
+        found = getattr(pool, "_processes", None)  # the pool's own map pid -> process (not public API)
+        processes = list(found.values()) if isinstance(found, dict) else []
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():  # its claim stays: the next start evaluates the file again
+                process.kill()
+                process.join(5.0)

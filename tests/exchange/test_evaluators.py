@@ -83,3 +83,20 @@ def test_a_worker_process_killed_mid_task_loses_nothing(tmp_path: Path) -> None:
         assert [r.updates[0].records.column("sku")[0].as_py() for r in results] == [f"K{n}" for n in range(400)]  # type: ignore[union-attr]
     finally:
         evaluators.close()
+
+
+def test_closing_ends_a_process_that_does_not_stop_and_refuses_new_work(tmp_path: Path) -> None:
+    import time
+
+    evaluators = Evaluators(load_settings(None, overrides={"base_dir": tmp_path}), 1)
+    evaluators._current().submit(time.sleep, 600)  # a worker busy for ten minutes
+    processes = []
+    while not processes:  # the pool starts its process when work arrives
+        processes = list(evaluators._current()._processes.values())
+        time.sleep(0.05)
+    started = time.monotonic()
+    evaluators.close(grace=0.5)
+    assert time.monotonic() - started < 10  # not the ten minutes, nor for ever
+    assert not any(process.is_alive() for process in processes)
+    with pytest.raises(RuntimeError, match="stopped"):
+        evaluators.evaluate_all([Source.from_bytes(b"sku,name\nA,B\n", "inbox/p.csv")])
