@@ -80,7 +80,8 @@ def test_a_burst_for_one_entity_is_committed_together(tmp_path: Path, monkeypatc
     wait_for(lambda: len(daemon.reports) == 10)
     daemon.stop()
     thread.join(10)
-    assert batches == [batches[0], 10 - batches[0]]                # those that waited went together
+    # Those that waited went together (all ten in the first batch when one trip evaluated them all).
+    assert sum(batches) == 10 and len(batches) <= 2
     assert [len(c) for c in _change_ops(settings)] == [1] * 10      # still one change file per input
     assert len(_ledger_rows(settings)) == 10                       # and one audit row per input
 
