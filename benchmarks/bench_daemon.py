@@ -1,11 +1,16 @@
 """Daemon benchmark: latency of one small file, and a burst of many, through a real ``exchanged run``.
 
-    python benchmarks/bench_daemon.py [--latency 100] [--burst 1000] [--workers 2]
+    python benchmarks/bench_daemon.py [--latency 100] [--burst 1000] [--orders 50] [--workers 2]
 
 Latency: a small stock delta is written beside the inbox and renamed into it (as a careful ERP
 does); the clock runs from the rename to the moment its change file exists in
 ``outbox/shop/changes/stock/``. One file at a time, so each measures the whole path: inotify event,
 readiness, claim, evaluate, publish, archive, ledger. Targets (issue 3): p50 <= 100 ms, p95 <= 300 ms.
+
+Orders (DESIGN §6): with a small catalogue published, one shop order (canonical JSON) at a time
+is renamed into the inbox; the clock runs from the rename until its EANCOM ORDERS file exists in
+``outbox/erp/`` (checked against the published articles and prices, written once). Targets:
+p50 <= 100 ms, p95 <= 300 ms.
 
 Burst: ``--burst`` small stock deltas renamed into the inbox as fast as possible; the clock runs
 from the first rename until every file has its ledger row. Target: 1,000 files final in <= 10 s.
@@ -35,8 +40,11 @@ import pyarrow.parquet as pq
 STOCK = "sku,warehouse,quantity,op\n"
 
 
+ORDERS_CONFIG = '[orders.edifact]\nsender_id = "4012345000009"\nrecipient_id = "4098765000004"\n'
+
+
 def _start(base: Path, workers: int) -> subprocess.Popen[bytes]:
-    (base / "exchanged.toml").write_text(f"workers = {workers}\n")
+    (base / "exchanged.toml").write_text(f"workers = {workers}\n{ORDERS_CONFIG}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGED_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     daemon = subprocess.Popen([sys.executable, "-m", "exchanged", "--config", str(base / "exchanged.toml"), "run"],
@@ -84,6 +92,45 @@ def latency(count: int, workers: int) -> list[float]:
                 while not target.exists():
                     if time.perf_counter() > deadline:
                         raise SystemExit(f"file {i}: no change file after 10 s")
+                    time.sleep(0.0005)
+                times.append(time.perf_counter() - started)
+                time.sleep(0.02)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=60)
+        return times
+
+
+def _order(number: int) -> str:
+    return ('{"order_id": "B-%d", "customer_id": "K-1", "ordered_at": "2026-11-27T10:00:00+01:00", "currency": "EUR",'
+            ' "lines": [{"sku": "A-1", "quantity": "2", "unit_price": "9.95"}],'
+            ' "totals": {"net": "19.90", "gross": "19.90"}}' % number)
+
+
+def order_latency(count: int, workers: int) -> list[float]:
+    """Seconds from an order's rename into the inbox to its ERP file, one order at a time."""
+    with tempfile.TemporaryDirectory(prefix="exchanged-orders-") as tmp:
+        base = Path(tmp)
+        (base / "inbox").mkdir()
+        (base / "staging").mkdir()
+        daemon = _start(base, workers)
+        _warm(daemon, workers)
+        erp = base / "outbox" / "erp"
+        times = []
+        try:
+            _rename_in(base, "products.csv", "sku,name,unit\nA-1,Hammer,C62\n")
+            _rename_in(base, "prices.csv", "sku,currency,amount\nA-1,EUR,9.95\n")
+            deadline = time.perf_counter() + 30
+            while _recorded(base) < 2:
+                if time.perf_counter() > deadline:
+                    raise SystemExit("the catalogue was not published after 30 s")
+                time.sleep(0.01)
+            for i in range(1, count + 1):
+                started = _rename_in(base, f"order-{i:05d}.json", _order(i))
+                deadline = started + 10
+                while not any(erp.glob(f"ORDER_B-{i}_*.edi")):
+                    if time.perf_counter() > deadline:
+                        raise SystemExit(f"order {i}: no ERP file after 10 s")
                     time.sleep(0.0005)
                 times.append(time.perf_counter() - started)
                 time.sleep(0.02)
@@ -167,6 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=int, default=100, help="files measured one at a time (0: none)")
     parser.add_argument("--burst", type=int, default=1000, help="files dropped at once (0: none)")
+    parser.add_argument("--orders", type=int, default=50, help="orders measured one at a time (0: none)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     floor = floor_per_file()
@@ -177,6 +225,11 @@ def main() -> None:
         print(f"latency   rename into inbox -> change file ({len(times)} files)  p50 {p50 * 1000:6.1f} ms "
               f"(target <= 100, {p50 / floor:.0f}x baseline)  p95 {p95 * 1000:6.1f} ms (target <= 300)  "
               f"max {times[-1] * 1000:6.1f} ms")
+    if args.orders:
+        times = sorted(order_latency(args.orders, args.workers))
+        p50, p95 = statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"orders    rename into inbox -> ERP file ({len(times)} orders)  p50 {p50 * 1000:6.1f} ms "
+              f"(target <= 100)  p95 {p95 * 1000:6.1f} ms (target <= 300)  max {times[-1] * 1000:6.1f} ms")
     if not args.burst:
         return
     seconds, own, kids = burst(args.burst, args.workers)
