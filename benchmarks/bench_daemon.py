@@ -24,6 +24,7 @@ For scale, the same run measures pyarrow alone reading one such file and writing
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sqlite3
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow.csv as pcsv
@@ -75,30 +77,43 @@ def _recorded(base: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
 
 
-def latency(count: int, workers: int) -> list[float]:
+@contextlib.contextmanager
+def _running(workers: int) -> Iterator[Path]:
+    """A real ``exchanged run`` in a fresh folder, its workers up; stopped with SIGTERM after."""
     with tempfile.TemporaryDirectory(prefix="exchanged-latency-") as tmp:
         base = Path(tmp)
         (base / "inbox").mkdir()
         (base / "staging").mkdir()
         daemon = _start(base, workers)
         _warm(daemon, workers)
-        changes = base / "outbox" / "shop" / "changes" / "stock"
-        times = []
         try:
-            for i in range(1, count + 1):
-                started = _rename_in(base, f"s{i:05d}.csv", STOCK + f"K{i},main,{i},\n")
-                target = changes / f"{i:010d}.jsonl"
-                deadline = started + 10
-                while not target.exists():
-                    if time.perf_counter() > deadline:
-                        raise SystemExit(f"file {i}: no change file after 10 s")
-                    time.sleep(0.0005)
-                times.append(time.perf_counter() - started)
-                time.sleep(0.02)
+            yield base
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=60)
-        return times
+
+
+def _one_at_a_time(base: Path, count: int, name: Callable[[int], str], text: Callable[[int], str],
+                   arrived: Callable[[int], bool]) -> list[float]:
+    """Seconds from each file's rename into the inbox until ``arrived(i)``, one file at a time."""
+    times = []
+    for i in range(1, count + 1):
+        started = _rename_in(base, name(i), text(i))
+        deadline = started + 10
+        while not arrived(i):
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"{name(i)}: no output after 10 s")
+            time.sleep(0.0005)
+        times.append(time.perf_counter() - started)
+        time.sleep(0.02)
+    return times
+
+
+def latency(count: int, workers: int) -> list[float]:
+    with _running(workers) as base:
+        changes = base / "outbox" / "shop" / "changes" / "stock"
+        return _one_at_a_time(base, count, lambda i: f"s{i:05d}.csv", lambda i: STOCK + f"K{i},main,{i},\n",
+                              lambda i: (changes / f"{i:010d}.jsonl").exists())
 
 
 def _order(number: int) -> str:
@@ -109,35 +124,17 @@ def _order(number: int) -> str:
 
 def order_latency(count: int, workers: int) -> list[float]:
     """Seconds from an order's rename into the inbox to its ERP file, one order at a time."""
-    with tempfile.TemporaryDirectory(prefix="exchanged-orders-") as tmp:
-        base = Path(tmp)
-        (base / "inbox").mkdir()
-        (base / "staging").mkdir()
-        daemon = _start(base, workers)
-        _warm(daemon, workers)
+    with _running(workers) as base:
+        _rename_in(base, "products.csv", "sku,name,unit\nA-1,Hammer,C62\n")
+        _rename_in(base, "prices.csv", "sku,currency,amount\nA-1,EUR,9.95\n")
+        deadline = time.perf_counter() + 30
+        while _recorded(base) < 2:
+            if time.perf_counter() > deadline:
+                raise SystemExit("the catalogue was not published after 30 s")
+            time.sleep(0.01)
         erp = base / "outbox" / "erp"
-        times = []
-        try:
-            _rename_in(base, "products.csv", "sku,name,unit\nA-1,Hammer,C62\n")
-            _rename_in(base, "prices.csv", "sku,currency,amount\nA-1,EUR,9.95\n")
-            deadline = time.perf_counter() + 30
-            while _recorded(base) < 2:
-                if time.perf_counter() > deadline:
-                    raise SystemExit("the catalogue was not published after 30 s")
-                time.sleep(0.01)
-            for i in range(1, count + 1):
-                started = _rename_in(base, f"order-{i:05d}.json", _order(i))
-                deadline = started + 10
-                while not any(erp.glob(f"ORDER_B-{i}_*.edi")):
-                    if time.perf_counter() > deadline:
-                        raise SystemExit(f"order {i}: no ERP file after 10 s")
-                    time.sleep(0.0005)
-                times.append(time.perf_counter() - started)
-                time.sleep(0.02)
-        finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(timeout=60)
-        return times
+        return _one_at_a_time(base, count, lambda i: f"order-{i:05d}.json", _order,
+                              lambda i: any(erp.glob(f"ORDER_B-{i}_*.edi")))
 
 
 def _cpu(pid: int) -> float:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import run_exchanged  # noqa: E402
 
 
 def gtin(body: int) -> str:
@@ -53,28 +54,6 @@ def pricat(items: int, *, messages: int = 1) -> bytes:
         out += [f"UNH+{m}+PRICAT:D:96A:UN:EAN008'", *body, f"UNT+{len(body) + 2}+{m}'"]
     out.append(f"UNZ+{messages}+BENCH1'")
     return ("\n".join(out) + "\n").encode("latin-1")
-
-
-def _environment() -> dict[str, str]:
-    env = {**os.environ, "EXCHANGED_CONFIG": ""}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
-def run_exchanged(workspace: Path, path: Path) -> tuple[float, float, float, dict]:
-    """Wall time, CPU time (user + system), peak RSS (MB) of this one child (``wait4``), and its report."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "exchanged", "process", "--json", str(path)],
-                                 cwd=workspace, stdout=out, stderr=err, env=_environment())
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - started
-        child.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if code not in (0, 1):
-            raise SystemExit(f"exchanged failed ({code}): {err.read().decode().strip()}")
-        return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, json.loads(out.read())[0]
 
 
 def pydifact_parse(text: str) -> tuple[float, float]:

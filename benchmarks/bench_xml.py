@@ -88,14 +88,14 @@ def main() -> None:
         for attempt in range(args.repeat):
             workspace = root / f"ws{attempt}"
             workspace.mkdir()
-            elapsed, peak, report = run_exchanged(workspace, one)
+            elapsed, _, peak, report = run_exchanged(workspace, one)
             assert report["status"] == "accepted" and report["entities"] == {
                 "product": args.products, "price": 2 * args.products}, report
             times.append(elapsed)
             peaks.append(peak)
         workspace = root / "ws-2x"
         workspace.mkdir()
-        time_2x, peak_2x, report = run_exchanged(workspace, two)
+        time_2x, _, peak_2x, report = run_exchanged(workspace, two)
         assert report["entities"]["product"] == 2 * args.products, report
         best = min(times)
         print(f"baseline  lxml iterparse, clear per PRODUCT, nothing read  {base:7.2f} s")

@@ -22,8 +22,8 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run_exchanged(workspace: Path, path: Path) -> tuple[float, float, dict]:
-    """Wall time, peak RSS (MB) of this one child (``wait4``), and its report."""
+def run_exchanged(workspace: Path, path: Path) -> tuple[float, float, float, dict]:
+    """Wall time, CPU time (user + system), peak RSS (MB) of this one child (``wait4``), and its report."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "exchanged", "process", "--json", str(path)],
@@ -35,7 +35,7 @@ def run_exchanged(workspace: Path, path: Path) -> tuple[float, float, dict]:
         err.seek(0)
         if code not in (0, 1):
             raise SystemExit(f"exchanged failed ({code}): {err.read().decode().strip()}")
-        return elapsed, usage.ru_maxrss / 1024, json.loads(out.read())[0]
+        return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, json.loads(out.read())[0]
 
 
 __all__ = ["environment", "run_exchanged"]

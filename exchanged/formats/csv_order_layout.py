@@ -28,20 +28,18 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import re
-import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from exchanged.errors import MappingError
 from exchanged.mapping.loader import display_path, find_line, key_lines
 from exchanged.mapping.spec import format_key
 from exchanged.records.order import Order, OrderLine
+from exchanged.toml_file import Key, KeyProblems, read_toml_text, validate_toml
 
 __all__ = ["CsvColumn", "CsvOrderLayout", "CsvRecord", "FieldSource", "LINE_FIELDS", "ORDER_FIELDS",
            "RECORD_TYPE", "load_csv_order_layout", "parse_csv_order_layout"]
@@ -98,15 +96,8 @@ RECORD_TYPE = "record_type"  # the pseudo-field holding the record's type in the
 # Bytes every ASCII-compatible encoding writes as ASCII: the delimiters, quotes, decimals and line ends.
 _ASCII_SAMPLE = "Aa0 ;,\t|\"'.\r\n"
 
-Key = tuple[str | int, ...]
 
 
-class LayoutProblems(ValueError):
-    """Problems found across the layout, each with the key (TOML path) it is about."""
-
-    def __init__(self, problems: list[tuple[Key, str]]) -> None:
-        super().__init__("; ".join(f"{show_key(key)}: {message}" for key, message in problems))
-        self.problems = problems
 
 
 class CsvColumn(BaseModel):
@@ -193,7 +184,7 @@ class CsvOrderLayout(BaseModel):
     def _consistent(self) -> CsvOrderLayout:
         problems = list(_check_layout(self))
         if problems:
-            raise LayoutProblems(problems)
+            raise KeyProblems(problems)
         return self
 
     @property
@@ -311,47 +302,12 @@ def _unencodable(layout: CsvOrderLayout, key: Key, text: str) -> Iterator[tuple[
 def load_csv_order_layout(path: Path) -> CsvOrderLayout:
     """Read and validate a layout file; raise ``MappingError`` naming the file, line and key."""
     shown = display_path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise MappingError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
-    return parse_csv_order_layout(text, shown)
+    return parse_csv_order_layout(read_toml_text(path, shown), shown)
 
 
 def parse_csv_order_layout(text: str, shown: str = "<layout>") -> CsvOrderLayout:
     """Validate a layout given as TOML text; ``shown`` names it in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-        if found:
-            raise MappingError(f"{shown} line {found[1]}: invalid TOML: {message[: found.start()]} (column {found[2]})") from None
-        raise MappingError(f"{shown}: invalid TOML: {message}") from None
-    try:
-        return CsvOrderLayout.model_validate(data)
-    except ValidationError as exc:
-        messages = []
-        for key, message in _problems(exc):
-            line = _line_of(text, key)
-            where = f"{shown} line {line}" if line else shown
-            messages.append(f"{where}: {show_key(key)}: {message}" if key else f"{where}: {message}")
-        raise MappingError("\n".join(messages)) from None
-
-
-def _problems(exc: ValidationError) -> Iterator[tuple[Key, str]]:
-    for error in exc.errors():
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, LayoutProblems):
-            yield from cause.problems
-        elif error["type"] == "extra_forbidden":
-            yield tuple(error["loc"]), f"unknown key {error['loc'][-1]!r}"
-        elif error["type"] == "missing":
-            yield tuple(error["loc"]), "required"
-        else:
-            yield tuple(error["loc"]), error["msg"].removeprefix("Value error, ")
+    return validate_toml(text, shown, CsvOrderLayout, line_of=lambda key: _line_of(text, key), show_key=show_key)
 
 
 def show_key(key: Key) -> str:

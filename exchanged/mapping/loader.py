@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 
 from exchanged.errors import MappingError
 from exchanged.mapping.spec import CsvSpec, FieldSpec, Key, Mapping, MatchSpec, SpecProblems, format_key
+from exchanged.toml_file import parse_toml, read_toml_text
 
 BUILTIN_PACKAGE = "exchanged._builtin_mappings"
 _RESERVED = ("source_path", "builtin")
@@ -39,27 +39,13 @@ def display_path(path: Path) -> str:
 def load_mapping(path: Path, *, builtin: bool = False) -> Mapping:
     """Read and validate one mapping file; raise MappingError naming file, line and key."""
     shown = display_path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise MappingError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
-    return parse_mapping(text, path, builtin=builtin, shown=shown)
+    return parse_mapping(read_toml_text(path, shown), path, builtin=builtin, shown=shown)
 
 
 def parse_mapping(text: str, path: Path, *, builtin: bool = False, shown: str | None = None) -> Mapping:
     """Validate mapping TOML ``text`` as if read from ``path``."""
     shown = shown or display_path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-        if found:
-            message = message[: found.start()]
-            raise MappingError(f"{shown} line {found[1]}: invalid TOML: {message} (column {found[2]})") from None
-        raise MappingError(f"{shown}: invalid TOML: {message}") from None
+    data = parse_toml(text, shown)
     for reserved in _RESERVED:
         if reserved in data:
             raise _error(shown, text, [((reserved,), f"{reserved} is set by the loader, not in the file")])

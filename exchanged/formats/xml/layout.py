@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,12 +47,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from exchanged.errors import MappingError
 from exchanged.formats.xml.text import xml_text
 from exchanged.records.order import Order, OrderLine
 from exchanged.records.types import format_decimal
+from exchanged.toml_file import Key, KeyProblems, read_toml_text, validate_toml
 
 __all__ = ["LayoutElement", "XmlLayout", "load_xml_layout", "parse_xml_layout", "write_xml_order"]
 
@@ -95,15 +94,8 @@ _ELEMENT_STEP = re.compile(rf"^(?P<name>{_QNAME})(?:\[(?P<index>[1-9][0-9]*)\])?
 _ATTRIBUTE_STEP = re.compile(rf"^@(?P<name>{_QNAME})$")
 _XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 
-Key = tuple[str | int, ...]
 
 
-class LayoutProblems(ValueError):
-    """Problems found across the layout, each with the key (TOML path) it is about."""
-
-    def __init__(self, problems: list[tuple[Key, str]]) -> None:
-        super().__init__("; ".join(f"{_format_key(key)}: {message}" for key, message in problems))
-        self.problems = problems
 
 
 class LayoutElement(BaseModel):
@@ -196,7 +188,7 @@ class XmlLayout(BaseModel):
     def _consistent(self) -> XmlLayout:
         problems = list(_check_tree(self))
         if problems:
-            raise LayoutProblems(problems)
+            raise KeyProblems(problems)
         return self
 
 
@@ -393,44 +385,13 @@ def _qualified(name: str, layout: XmlLayout, *, element: bool) -> str:
 
 def load_xml_layout(path: Path) -> XmlLayout:
     """Read and validate a layout file; raise ``MappingError`` naming the file, line and key."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MappingError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return parse_xml_layout(text, str(path))
+    return parse_xml_layout(read_toml_text(path, str(path)), str(path))
 
 
 def parse_xml_layout(text: str, shown: str = "<layout>") -> XmlLayout:
     """Validate a layout given as TOML text; ``shown`` names it in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{shown}: invalid TOML: {exc}") from None
-    try:
-        return XmlLayout.model_validate(data)
-    except ValidationError as exc:
-        lines = _key_lines(text)
-        messages = []
-        for key, message in _problems(exc):
-            line = _find_line(lines, key)
-            where = f"{shown} line {line}" if line else shown
-            messages.append(f"{where}: {_format_key(key)}: {message}" if key else f"{where}: {message}")
-        raise MappingError("\n".join(messages)) from None
-
-
-def _problems(exc: ValidationError) -> Iterator[tuple[Key, str]]:
-    for error in exc.errors():
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, LayoutProblems):
-            yield from cause.problems
-        elif error["type"] == "extra_forbidden":
-            yield tuple(error["loc"]), f"unknown key {error['loc'][-1]!r}"
-        elif error["type"] == "missing":
-            yield tuple(error["loc"]), "required"
-        else:
-            yield tuple(error["loc"]), error["msg"].removeprefix("Value error, ")
+    lines = _key_lines(text)
+    return validate_toml(text, shown, XmlLayout, line_of=lambda key: _find_line(lines, key), show_key=_format_key)
 
 
 def _format_key(key: Key) -> str:
