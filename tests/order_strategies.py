@@ -59,4 +59,31 @@ LETTERS = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters=
 XML_TEXT = st.lists(st.one_of(XML_SPECIAL, LETTERS), min_size=1, max_size=20).map("".join)
 XML_IDS = XML_TEXT.map(lambda s: s.strip()[:40]).filter(lambda s: s != "" and not (s[0].isspace() or s[-1].isspace()))
 XML_DESCRIPTIONS = st.none() | st.tuples(XML_TEXT, st.sampled_from(["", "\r\n", "\t"])).map("".join)
-__all__ = ["GTINS", "TIMES", "XML_DESCRIPTIONS", "XML_IDS", "XML_TEXT", "orders_of"]
+
+
+def sample_order_data(**changes: object) -> dict[str, object]:
+    """A realistic three-line order: two addresses, non-ASCII letters, every XML special character
+    (the fixed input of the XML writers' golden files)."""
+    data: dict[str, object] = {
+        "order_id": "SO-2026-0042",
+        "customer_id": "K-10077",
+        "ordered_at": "2026-03-01T09:30:00+01:00",
+        "currency": "EUR",
+        "billing_address": {"name": "Müller & Söhne <GmbH>", "street": "Hauptstraße 1", "postal_code": "10115",
+                            "city": "Berlin", "country": "DE"},
+        "shipping_address": {"name": "Lager \"Tor 3\" ]]> Rampe", "street": "Am Hafen 7", "postal_code": "20457",
+                             "city": "Hamburg", "country": "DE"},
+        "lines": [
+            {"sku": "A-100", "gtin": "4006381333931", "quantity": "2", "unit_price": "9.95",
+             "description": "Kaffeebecher 'Classic' 0,3l"},
+            {"sku": "B-200&1", "quantity": "1.5", "unit": "KGM", "unit_price": "12.40",
+             "description": "Käse: Gouda < Edamer, 50% Fett"},
+            {"gtin": "4000417025005", "quantity": "12", "unit_price": "0.79"},
+        ],
+        "totals": {"net": "47.98", "tax": "9.12", "gross": "57.10"},
+    }
+    data.update(changes)
+    return data
+
+
+__all__ = ["GTINS", "TIMES", "XML_DESCRIPTIONS", "XML_IDS", "XML_TEXT", "orders_of", "sample_order_data"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import os
 import textwrap
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from exchanged.formats.csv_orders import (
     write_csv_order,
 )
 from exchanged.records.order import Order
+from tests.golden_files import matches_golden_in
 from tests.order_strategies import orders_of
 
 GOLDEN = Path(__file__).parent / "golden_csv_orders"
@@ -52,13 +53,7 @@ def order_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def matches_golden(name: str, data: bytes) -> bool:
-    """Compare with golden_csv_orders/<name>; EXCHANGED_REGEN_GOLDEN=1 rewrites it (deliberately)."""
-    path = GOLDEN / name
-    if os.environ.get("EXCHANGED_REGEN_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return path.read_bytes() == data
+matches_golden = partial(matches_golden_in, GOLDEN)
 
 
 def layout(text: str) -> CsvOrderLayout:

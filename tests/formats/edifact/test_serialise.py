@@ -9,8 +9,8 @@ reader would see. ``matches_golden`` compares a writer's bytes with a file under
 from __future__ import annotations
 
 import datetime as dt
-import os
 import warnings
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from exchanged.formats.edifact.serialise import (
     service_string_advice,
     write_interchange,
 )
+from tests.golden_files import matches_golden_in
 
 Normal = list[tuple[str, tuple[tuple[str, ...], ...]]]
 
@@ -47,12 +48,7 @@ def read_with_pydifact(text: str) -> list[tuple[str, list[str | list[str]]]]:
 GOLDEN = Path(__file__).with_name("golden")
 
 
-def matches_golden(name: str, data: bytes) -> bool:
-    path = GOLDEN / name
-    if os.environ.get("EXCHANGED_REGEN_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return path.read_bytes() == data
+matches_golden = partial(matches_golden_in, GOLDEN)
 
 
 def read_interchange_with_pydifact(text: str) -> Interchange:

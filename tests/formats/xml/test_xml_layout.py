@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import textwrap
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from exchanged.errors import InputRejected, MappingError
 from exchanged.formats.xml.layout import XmlLayout, load_xml_layout, parse_xml_layout, write_xml_order
 from exchanged.records.order import Order
-from tests.order_strategies import TIMES, XML_DESCRIPTIONS, XML_IDS, XML_TEXT, orders_of
+from tests.golden_files import matches_golden_in
+from tests.order_strategies import TIMES, XML_DESCRIPTIONS, XML_IDS, XML_TEXT, orders_of, sample_order_data
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "erp-order-layout.toml"
@@ -27,39 +28,14 @@ ERP = "urn:example:erp:auftrag:1"
 NS = {"a": ERP}
 
 
-def order_data(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "order_id": "SO-2026-0042",
-        "customer_id": "K-10077",
-        "ordered_at": "2026-03-01T09:30:00+01:00",
-        "currency": "EUR",
-        "billing_address": {"name": "Müller & Söhne <GmbH>", "street": "Hauptstraße 1", "postal_code": "10115",
-                            "city": "Berlin", "country": "DE"},
-        "shipping_address": {"name": "Lager \"Tor 3\" ]]> Rampe", "city": "Hamburg", "country": "DE"},
-        "lines": [
-            {"sku": "A-100", "gtin": "4006381333931", "quantity": "2", "unit_price": "9.95",
-             "description": "Kaffeebecher 'Classic' 0,3l"},
-            {"sku": "B-200&1", "quantity": "1.5", "unit": "KGM", "unit_price": "12.40",
-             "description": "Käse: Gouda < Edamer, 50% Fett"},
-            {"gtin": "4000417025005", "quantity": "12", "unit_price": "0.79"},
-        ],
-        "totals": {"net": "47.98", "tax": "9.12", "gross": "57.10"},
-    }
-    data.update(changes)
-    return data
+order_data = sample_order_data
 
 
 def parse(data: bytes) -> Any:
     return etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def matches_golden(name: str, data: bytes) -> bool:
-    """Compare with tests/formats/golden/<name>; EXCHANGED_REGEN_GOLDEN=1 rewrites it (deliberately)."""
-    path = GOLDEN / name
-    if os.environ.get("EXCHANGED_REGEN_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return path.read_bytes() == data
+matches_golden = partial(matches_golden_in, GOLDEN)
 
 
 def layout(text: str) -> XmlLayout:
