@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from exchanged.mapping.loader import display_path, find_line, key_lines
 from exchanged.mapping.spec import format_key
 from exchanged.records.order import Order, OrderLine
 from exchanged.toml_file import Key, KeyProblems, read_toml_text, validate_toml
+from exchanged.zones import ZoneName
 
 __all__ = ["CsvColumn", "CsvOrderLayout", "CsvRecord", "FieldSource", "LINE_FIELDS", "ORDER_FIELDS",
            "RECORD_TYPE", "load_csv_order_layout", "parse_csv_order_layout"]
@@ -148,7 +148,7 @@ class CsvOrderLayout(BaseModel):
     newline: Literal["\r\n", "\n"] = Field("\r\n", description="the line end after each row (most ERP imports are Windows)")
     header: bool | None = Field(None, description='write a header row of the column names; default: true for "lines"; '
                                                   '"records" has none')
-    timezone: str = Field("UTC", description="IANA zone in which times and dates are written")
+    timezone: ZoneName = Field("UTC", description="IANA zone in which times and dates are written")
     timestamp_format: str | None = Field(None, description="strftime format of time fields (ordered_at, generated_at); "
                                                            "unset: ISO 8601 with offset")
     date_format: str = Field("%Y-%m-%d", description="strftime format of date fields (ordered_at.date, generated_at.date)")
@@ -171,14 +171,6 @@ class CsvOrderLayout(BaseModel):
             raise ValueError(f"{name!r} is not an ASCII-compatible text encoding (use utf-8, utf-8-sig, cp1252, iso-8859-1, …)")
         return name
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> CsvOrderLayout:

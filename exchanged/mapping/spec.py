@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-import zoneinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from exchanged.mapping.rules import edifact_problems, entity_problems, op_problems, order_problems, xml_problems
+from exchanged.zones import ZoneName
 
 if TYPE_CHECKING:
     from exchanged.formats.csv import CsvOptions
@@ -92,7 +92,7 @@ class FieldSpec(_Strict):
     map_strict: bool = Field(False, description="a value not in `map` is an `unmapped-code` issue")
     date_format: str | None = Field(None, description="strptime format of a date, e.g. %d.%m.%Y")
     timestamp_format: str | None = Field(None, description="strptime format of a timestamp, e.g. %d.%m.%Y %H:%M")
-    timezone: str | None = Field(None, description="IANA zone of timestamps without offset, e.g. Europe/Berlin")
+    timezone: ZoneName | None = Field(None, description="IANA zone of timestamps without offset, e.g. Europe/Berlin")
     scale: Decimal | int | float | None = Field(None, description="multiply the decimal by this factor (0.19 * 100 = 19)")
     decimal: Literal[".", ",", "auto"] | None = Field(None, description="decimal separator, overriding [csv]")
     thousands: Literal[".", ",", " ", "'", ""] | None = Field(
@@ -122,15 +122,6 @@ class FieldSpec(_Strict):
             raise ValueError("scale must be a non-zero number with at most 15 digits")
         return number
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                zoneinfo.ZoneInfo(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:

@@ -53,7 +53,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from exchanged.errors import InputRejected
 from exchanged.formats.edifact.serialise import (
@@ -68,6 +68,7 @@ from exchanged.records.kinds import Gtin, KindError
 from exchanged.records.order import Order, OrderLine
 from exchanged.records.types import format_decimal
 from exchanged.report import Issue, Location
+from exchanged.zones import ZoneName
 
 __all__ = ["OrdersConfig", "write_orders"]
 
@@ -91,7 +92,7 @@ class OrdersConfig(BaseModel):
     charset: Literal["UNOC", "UNOY"] = Field("UNOC", description="UNOC:3 (ISO 8859-1) or UNOY:4 (UTF-8); text outside it is rejected")
     decimal_mark: Literal[".", ","] = Field(".", description="decimal mark, declared in UNA")
     newline: bool = Field(True, description="a line break after every segment")
-    timezone: str = Field("UTC", description="IANA zone of DTM and UNB times (EDIFACT times carry no zone)")
+    timezone: ZoneName = Field("UTC", description="IANA zone of DTM and UNB times (EDIFACT times carry no zone)")
     application_reference: str | None = Field(None, pattern=r"^[!-~]{1,14}$", description="UNB 0026, when the partner wants one")
     acknowledgement_request: bool = Field(False, description="UNB 0031 = 1: ask the ERP for a CONTRL")
     test_indicator: bool = Field(False, description="UNB 0035 = 1: a test interchange")
@@ -113,14 +114,6 @@ class OrdersConfig(BaseModel):
     gross_qualifier: str = _code("86", "summary MOA 5025 of totals.gross: 86 = message total monetary amount")
     overflow: Literal["error", "truncate"] = Field("error", description="text longer than its elements: reject the order, or cut it with a warning")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
 
 
 def write_orders(order: Order, config: OrdersConfig, control_ref: str, now: dt.datetime, *, issues: list[Issue] | None = None) -> bytes:

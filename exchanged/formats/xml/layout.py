@@ -53,6 +53,7 @@ from exchanged.formats.xml.text import xml_text
 from exchanged.records.order import Order, OrderLine
 from exchanged.records.types import format_decimal
 from exchanged.toml_file import Key, KeyProblems, read_toml_text, validate_toml
+from exchanged.zones import ZoneName
 
 __all__ = ["LayoutElement", "XmlLayout", "load_xml_layout", "parse_xml_layout", "write_xml_order"]
 
@@ -153,7 +154,7 @@ class XmlLayout(BaseModel):
     root: str = Field(description='the root element\'s name, e.g. "Auftrag" (a declared prefix: allowed)')
     namespace: str | None = Field(None, min_length=1, description="default namespace of unprefixed element names; unset: none")
     namespaces: dict[str, str] = Field(default_factory=dict, description='prefix -> URI, e.g. { erp = "urn:example:erp" }')
-    timezone: str = Field("UTC", description="IANA zone in which times are written")
+    timezone: ZoneName = Field("UTC", description="IANA zone in which times are written")
     decimal_mark: Literal[".", ","] = Field(".", description="decimal mark of decimal fields")
     indent: bool = Field(True, description="indent the document (two spaces); off: one line")
     element: list[LayoutElement] = Field(min_length=1, description="the entries, in document order")
@@ -175,14 +176,6 @@ class XmlLayout(BaseModel):
                 raise ValueError(f"prefix {prefix!r} needs a namespace URI")
         return namespaces
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> XmlLayout:

@@ -47,13 +47,14 @@ import zoneinfo
 from typing import Annotated, Any, Literal
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from exchanged.formats.xml.text import xml_text
 from exchanged.records.customer import Address
 from exchanged.records.kinds import Gtin, KindError
 from exchanged.records.order import Order, OrderLine
 from exchanged.records.types import format_decimal
+from exchanged.zones import ZoneName
 
 __all__ = ["BMECAT_NAMESPACE", "OPENTRANS_NAMESPACE", "OpenTransConfig", "write_opentrans_order"]
 
@@ -94,19 +95,11 @@ class OpenTransConfig(BaseModel):
                                                                      "PRICE_LINE_AMOUNTs) or totals.gross")
     unit_codes: dict[str, Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,3}$")]] = Field(
         default_factory=dict, description='bmecat:ORDER_UNIT per Rec. 20 unit, e.g. {"C62": "PCE"}; default: the Rec. 20 code')
-    timezone: str = Field("UTC", description="IANA zone of ORDER_DATE and GENERATION_DATE (written with their UTC offset)")
+    timezone: ZoneName = Field("UTC", description="IANA zone of ORDER_DATE and GENERATION_DATE (written with their UTC offset)")
     generator_info: str | None = Field("exchanged", min_length=1, max_length=250, description="CONTROL_INFO/GENERATOR_INFO")
     schema_location: bool = Field(True, description="write xsi:schemaLocation pointing at opentrans_2_1.xsd")
     indent: bool = Field(True, description="indent the document (two spaces); off: one line")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
 
 
 def write_opentrans_order(order: Order, config: OpenTransConfig, now: dt.datetime) -> bytes:
