@@ -159,7 +159,8 @@ _C1_RUNS = re.compile("[\x80-\x9f]+")
 _C1_BYTES = bytes(range(0x80, 0xA0))
 _FFFD = re.compile("\xef\xbf\xbd")
 _CONTROL_BYTES = bytes([*range(0x20), 0x7F])
-_LOOKALIKE = "(?:\xe2\x80[\x98\x99]|[\x91\x92\xb4`])(?=[A-Z][A-Z0-9]{2}%s)"
+_LOOKALIKE_SINGLE = "\x91\x92\xb4`"  # CP1252 quotes, acute accent, backtick (UTF-8 quotes are two bytes)
+_LOOKALIKE = "(?:%s)(?=[A-Z][A-Z0-9]{2}%s)"  # a quote, then what looks like the next segment's tag
 
 
 def plan_interchange(data: bytes, shadow: str, start: int, end: int, syntax_id: str,
@@ -205,8 +206,12 @@ def plan_interchange(data: bytes, shadow: str, start: int, end: int, syntax_id: 
             keep = "".join(sorted(set(leftover.decode("ascii"))))
             pattern = "[" + re.escape(keep) + "]+"
             found += [(m.start(), "repertoire", m.group()) for m in re.compile(pattern).finditer(shadow, start, end)]
-    if separators.segment == "'" and any(shadow.find(c, start, end) >= 0 for c in "\x80\x91\x92\xb4`"):
-        pattern = _LOOKALIKE % re.escape(separators.element)
+    # A lookalike that is one of this interchange's own separators (UNA may make ` the element
+    # separator) is syntax, never a pasted-over terminator.
+    lookalikes = "".join(c for c in _LOOKALIKE_SINGLE if c not in separators.delimiters)
+    if separators.segment == "'" and any(shadow.find(c, start, end) >= 0 for c in "\x80" + lookalikes):
+        quotes = "\xe2\x80[\x98\x99]" + (f"|[{re.escape(lookalikes)}]" if lookalikes else "")
+        pattern = _LOOKALIKE % (quotes, re.escape(separators.element))
         found += [(m.start(), "lookalike", m.group()) for m in re.compile(pattern).finditer(shadow, start, end)]
     found.sort()
     return plan

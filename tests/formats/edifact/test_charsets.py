@@ -135,6 +135,16 @@ def test_curly_quote_instead_of_terminator_is_an_error():
     assert msg.rejected is True
 
 
+def test_a_lookalike_that_is_one_of_the_interchanges_separators_is_syntax():
+    # UNA makes ` the element separator: "FTX`A00`" is a segment, not a pasted-over terminator
+    # before a tag (found by Hypothesis in test_tokenizer's round trip under any UNA).
+    data = (b"UNA!`.\"#'UNB`UNOW!4`S`R`200101!1200`7'UNH`1`ORDERS!D!96A!UN'FTX`A00`'UNT`3`1'UNZ`1`7'")
+    f, (msg,) = read(data)
+    assert [i.code for i in msg.issues if i.severity == "error"] == [] and not msg.rejected
+    assert msg.segments[1].elements == [["A00"], [""]]
+    assert f.issues == []
+
+
 def test_column_counts_characters_not_bytes():
     _, (msg,) = read(interchange("UNOW", "FTX+AAA+++\u00e9\u00e9'NAD+BY'".encode()))
     nad = msg.segments[2]
