@@ -331,6 +331,11 @@ class Ledger:
         rows = self._rows_in("SELECT id, report_json FROM reports WHERE id IN ({})", list(dict.fromkeys(report_ids)))
         return {row[0]: FileReport.model_validate_json(row[1]) for row in rows}
 
+    def recorded(self, report_ids: Sequence[str]) -> set[str]:
+        """Which of ``report_ids`` have their row (no report parsed: a publish asks before each batch)."""
+        return {row[0] for row in self._rows_in("SELECT id, id FROM reports WHERE id IN ({})",
+                                                list(dict.fromkeys(report_ids)))}
+
     def find_published_all(self, sha256s: Sequence[str]) -> dict[str, FileReport]:
         """``find_published`` of each of ``sha256s`` applied before, by (lower-case) sha256."""
         marks = ", ".join("?" * len(PUBLISHED_STATUSES))

@@ -249,7 +249,10 @@ def _publish(items: list[tuple[Pending, FileReport]], workspace: Workspace) -> N
     inputs = [(item.evaluation.updates, SourceRef(id=report.id, file=item.source.display_name, sha256=item.source.sha256,
                                                    document_date=item.evaluation.document_date))
               for item, report in items]
-    results = publish_batch(workspace.settings.shop_dir, inputs, display_root=workspace.settings.base_dir)
+    # An input whose ledger row is written needs no record in the shop folder that it was applied:
+    # a replay of it ends as `duplicate` before it reaches publishing.
+    results = publish_batch(workspace.settings.shop_dir, inputs, display_root=workspace.settings.base_dir,
+                            settled=workspace.ledger.recorded)
     for (_, report), entity_results in zip(items, results):
         report.outputs = [path for result in entity_results for path in result.outputs]
         if entity_results and all(getattr(result, "stale", False) for result in entity_results):

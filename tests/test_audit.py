@@ -126,6 +126,13 @@ def test_get_accepts_a_unique_prefix(ledger: Ledger) -> None:
         ledger.get("")
 
 
+def test_recorded_names_the_ids_that_have_a_row_exactly(ledger: Ledger) -> None:
+    for report_id in ("a1b2c3", "b000"):
+        ledger.record(make(report_id, "rejected" if report_id == "b000" else "accepted"))
+    assert ledger.recorded(["a1b2c3", "a1b2", "b000", "zz", "b000"]) == {"a1b2c3", "b000"}  # no prefixes
+    assert ledger.recorded([]) == set()
+
+
 # --- find_published -------------------------------------------------------------------------------
 
 def test_find_published_returns_the_earliest_applied_content(ledger: Ledger) -> None:

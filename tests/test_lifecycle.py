@@ -182,3 +182,39 @@ def test_a_batch_knows_its_duplicates_and_what_is_recorded_already(workspace: Wo
     assert [r.status for r in reports[1:]] == [Status.DUPLICATE, Status.ACCEPTED, Status.DUPLICATE]
     assert reports[1].issues[0].value == first.id and reports[3].issues[0].value == reports[2].id
     assert [r.id for r in workspace.ledger.query()] == [first.id, *(r.id for r in reports[1:])]
+
+
+class Crash(Exception):
+    """The process dies: nothing after this point happens."""
+
+
+def test_a_file_published_before_a_crash_is_not_applied_again_after_a_newer_snapshot(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Published, then killed before its ledger row: the claim comes back after the restart, maybe
+    after a newer full snapshot that replaced the manifest's sources. Applied again it would undo
+    that snapshot; it is recognised as published instead."""
+    old = HEADER + "A,,Hammer\n"
+    with monkeypatch.context() as patch:
+        patch.setattr(workspace.ledger, "record_all", lambda *args: (_ for _ in ()).throw(Crash()))
+        with pytest.raises(Crash):
+            handle(Source.from_bytes(old.encode(), "p1.csv", report_id="20261127T090000000-00000001"), workspace)
+    assert state(workspace)["A"]["name"] == "Hammer"
+    process(workspace, "p2.csv", HEADER + "A,,Hammer XL\n")
+
+    again = handle(Source.from_bytes(old.encode(), "p1.csv", report_id="20261127T090000000-00000001"), workspace)
+
+    assert again.status is Status.ACCEPTED and again.outputs == []
+    assert state(workspace)["A"]["name"] == "Hammer XL"
+    assert sorted(p.name for p in (workspace.settings.shop_dir / "changes" / "product").iterdir()) == [
+        "0000000001.jsonl", "0000000002.jsonl"]  # each change once
+
+
+def test_the_shop_folder_forgets_the_inputs_the_ledger_has_recorded(workspace: Workspace) -> None:
+    from exchanged.publish.marker import Replay, read_marker
+    from exchanged.publish.manifest import read_manifest
+
+    reports = [process(workspace, f"p{n}.csv", HEADER + f"A,,Hammer {n}\n") for n in range(4)]
+
+    shop = workspace.settings.shop_dir
+    carried = Replay(read_marker(shop), read_manifest(shop)).carried
+    assert [i.id for i in carried] == [reports[-1].id]  # the last publish's record; the others are settled

@@ -17,8 +17,8 @@ call per schema (``_rendered``). Measured with 200 one-row stock deltas against 
 rows (``benchmarks/bench_coalesce.py``), the batch costs about what writing its 200 change files
 does. A batch of one input is ``publish``.
 
-Crash safety is ``publish``'s (``marker.py``): the marker lists every input's sha256 and what it did
-to each entity before the first change file is written.
+Crash safety is ``publish``'s (``marker.py``, ``rollback.py``): the marker lists every input's
+sha256 and the entities it applies to before the first change file is written.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -37,8 +37,9 @@ from exchanged.publish.changes import change_file_name, change_parts, diff, next
 from exchanged.publish.commit import EntityWrite, commit, display, sha256_hex, skipped
 from exchanged.publish.lock import shop_lock
 from exchanged.publish.manifest import entity_entry, read_manifest, utc_now
-from exchanged.publish.marker import Applied, InputRecord, Replay, Resume, read_marker
+from exchanged.publish.marker import InputRecord, Replay, Settled
 from exchanged.publish.publisher import check_updates, merged, parquet_of, prepared, publish
+from exchanged.publish.rollback import replay_after_recovery
 from exchanged.publish.state import (CurrentState, StoredState, align, conform, key_text, keys_carried_over,
                                      sort_by_key)
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
@@ -50,10 +51,10 @@ log = logging.getLogger(__name__)
 Input = tuple[list[EntityUpdate], SourceRef]
 
 
-def publish_batch(shop_dir: Path, inputs: list[Input], *,
-                  display_root: Path | None = None) -> list[list[EntityResult]]:
+def publish_batch(shop_dir: Path, inputs: list[Input], *, display_root: Path | None = None,
+                  settled: Settled | None = None) -> list[list[EntityResult]]:
     """Publish ``inputs`` (each: its updates, one per entity, and its source) in order; per input,
-    its results, as ``publish`` gives them (see the module docstring).
+    its results, as ``publish`` gives them (see the module docstring; ``settled`` as there).
 
     Raises what ``publish`` raises; nothing is written when any input is a programming error.
     """
@@ -61,31 +62,34 @@ def publish_batch(shop_dir: Path, inputs: list[Input], *,
     for updates, _ in inputs:
         check_updates(updates)
     if len(inputs) <= 1:
-        return [publish(shop_dir, updates, source, display_root=display_root) for updates, source in inputs]
+        return [publish(shop_dir, updates, source, display_root=display_root, settled=settled)
+                for updates, source in inputs]
     show = display(display_root)
     with shop_lock(shop_dir):
         manifest = read_manifest(shop_dir)
-        replay = Replay(read_marker(shop_dir), manifest, [source.sha256 for _, source in inputs])
+        replay = replay_after_recovery(shop_dir, manifest, settled)
         now = utc_now()
         rendered = _rendered(inputs)
         entities: dict[str, _Entity] = {}
         results: list[list[EntityResult]] = []
         records: list[InputRecord] = []
         for index, (updates, source) in enumerate(inputs):
-            row, applied = [], {}
+            row, applied = [], set()
             for u in updates:
                 if u.entity not in entities:
                     entities[u.entity] = _Entity(shop_dir, u.entity, manifest["entities"].get(u.entity), replay)
                 entity = entities[u.entity]
-                skip = skipped(u, source, entity.entry, replay, index)
+                skip = skipped(u, source, entity.entry, replay)
                 if skip is None:
-                    result, applied[u.entity] = entity.apply(index, u, source, now, rendered.get((index, u.entity)))
+                    result = entity.apply(u, source, now, rendered.get((index, u.entity)))
+                    applied.add(u.entity)
                     result.outputs = [show(shop_dir / name) for name in result.outputs]
                 else:
                     result = skip
                 row.append(result)
             results.append(row)
-            records.append(InputRecord(source.sha256, applied))
+            records.append(InputRecord(source.sha256, source.id, frozenset(applied)))
+            replay.add(records[-1])  # the same input again later in the batch is replayed
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as pool:
             writes = [entity.write(pool) for entity in entities.values() if entity.applied]
             if writes:
@@ -98,6 +102,17 @@ _FEW = 8  # a delta of at most one record per 8 published ones (or 1,000) goes i
 
 def _small(records: int, rows: int) -> bool:
     return records <= max(1000, rows // _FEW)
+
+
+class _Done(NamedTuple):
+    """What one input did to an entity: its change file number (None: none) and counts."""
+
+    seq: int | None
+    upserts: int
+    deletes: int
+    unchanged: int
+    records: int
+    rewrote: bool
 
 
 class _Entity:
@@ -125,26 +140,13 @@ class _Entity:
         self.dirty = False    # an input rewrote the state files
         self.changes: list[tuple[int, list[pa.Buffer]]] = []
         self.update: EntityUpdate | None = None  # the last input's update (key and schema of the state)
-        self.resume: Resume | None = None
         self.applied = False
 
-    def apply(self, index: int, u: EntityUpdate, source: SourceRef, now: str,
-              rendered: _Rendered | None) -> tuple[EntityResult, Applied]:
-        """Apply input ``index``'s update (``rendered``: see ``_Rendered``; None for a full snapshot
-        retaining rows); its result (outputs relative to the shop folder) and record."""
-        if self.resume is None:
-            self.resume = self.replay.resume(self.shop_dir, self.name, self.published)
-        recorded = self.replay.recorded(index, self.name) if self.resume.reuse else None
+    def apply(self, u: EntityUpdate, source: SourceRef, now: str, rendered: _Rendered | None) -> EntityResult:
+        """Apply an input's update (``rendered``: see ``_Rendered``; None for a full snapshot
+        retaining rows); its result (outputs relative to the shop folder)."""
         self.applied = True
-        if self.resume.done and recorded is not None:
-            # An interrupted publish of these inputs replaced the state files already: they hold
-            # what this input did (read again when needed); its change file is on disk.
-            done = recorded
-            self.table, self.lines, self.overlay, self.index = None, None, {}, None
-        else:
-            done = self._apply(u, rendered, recorded)
-        if done.seq is not None:
-            self.highest = max(self.highest, done.seq)
+        done = self._apply(u, rendered)
         self.dirty = self.dirty or done.rewrote
         self.trusted = self.trusted or done.rewrote
         self.update = u
@@ -156,17 +158,16 @@ class _Entity:
         outputs = [f"changes/{self.name}/{change_file_name(done.seq)}"] if done.seq is not None else []
         if done.rewrote:
             outputs += [f"{self.name}.parquet", f"{self.name}.jsonl"]
-        result = EntityResult(self.name, done.upserts, done.deletes, done.unchanged, done.records, done.seq, outputs)
-        return result, done
+        return EntityResult(self.name, done.upserts, done.deletes, done.unchanged, done.records, done.seq, outputs)
 
-    def _apply(self, u: EntityUpdate, rendered: _Rendered | None, recorded: Applied | None) -> Applied:
+    def _apply(self, u: EntityUpdate, rendered: _Rendered | None) -> _Done:
         if self.table is None:
             self._read(u)
         assert self.table is not None
         if (rendered is not None and u.mode == "delta" and u.key == self.key
                 and self.table.schema.equals(u.schema, check_metadata=False)
                 and _small(rendered.records.num_rows, self.table.num_rows)):
-            return self._apply_small(u, rendered, recorded)
+            return self._apply_small(u, rendered)
         self._merge_overlay()
         current, trusted = self._current(u)
         if rendered is None:  # a full snapshot retaining rows of the state
@@ -175,7 +176,7 @@ class _Entity:
         else:
             records, record_lines, deletes = rendered.records, rendered.lines, rendered.deletes
         d = diff(current.table, current.lines, records, record_lines, deletes, u.key, u.mode == "full")
-        seq = self._seq(recorded) if d.changed else None
+        seq = self._seq() if d.changed else None
         if seq is not None:
             self.changes.append((seq, change_parts(record_lines, current.table, d, u.key)))
         rewrote = d.changed or not trusted
@@ -186,9 +187,9 @@ class _Entity:
                 self.table, self.lines = merged(current.table, current.lines, d.kept, records, record_lines,
                                                 u.key, u.schema)
             self.key, self.index, self.rows = u.key, None, self.table.num_rows
-        return Applied(seq, len(d.upserts), len(d.deleted), d.unchanged, self.rows, rewrote)
+        return _Done(seq, len(d.upserts), len(d.deleted), d.unchanged, self.rows, rewrote)
 
-    def _apply_small(self, u: EntityUpdate, r: _Rendered, recorded: Applied | None) -> Applied:
+    def _apply_small(self, u: EntityUpdate, r: _Rendered) -> _Done:
         """A delta diffed against the state key by key, and kept in the overlay: what ``diff`` and
         ``merged`` would give, line for line (a record is unchanged when its line is the stored one)."""
         texts = r.lines.to_pylist()
@@ -203,7 +204,7 @@ class _Entity:
         upserts = np.array([j for j, s in enumerate(same) if not s], dtype=np.int64)
         seq = None
         if len(upserts) or gone:
-            seq = self._seq(recorded)
+            seq = self._seq()
             removed = None
             if gone:
                 assert r.deletes is not None
@@ -219,7 +220,7 @@ class _Entity:
             for k in seen:
                 self.overlay[k] = None
             self.rows -= len(seen)
-        return Applied(seq, len(upserts), len(gone), len(same) - len(upserts), self.rows, rewrote)
+        return _Done(seq, len(upserts), len(gone), len(same) - len(upserts), self.rows, rewrote)
 
     def _line(self, k: Any) -> str | None:
         """The state's line of the record with key text ``k`` (None: no such record)."""
@@ -258,10 +259,9 @@ class _Entity:
         self.overlay, self.index = {}, None
         assert self.table.num_rows == self.rows
 
-    def _seq(self, recorded: Applied | None) -> int:
-        seq = recorded.seq if recorded is not None and recorded.seq is not None else self.highest + 1
-        self.highest = max(self.highest, seq)
-        return seq
+    def _seq(self) -> int:
+        self.highest += 1
+        return self.highest
 
     def _current(self, u: EntityUpdate) -> tuple[CurrentState, bool]:
         """The state aligned to ``u``'s schema, with its lines, and whether it is trusted (an input
@@ -279,7 +279,7 @@ class _Entity:
         return CurrentState(table, jsonl_lines(table)), False
 
     def _read(self, u: EntityUpdate) -> None:
-        """The state files on disk (as the first input, or after a recovered interrupted publish)."""
+        """The state files on disk, as the first input applying to the entity finds them."""
         stored = StoredState(self.shop_dir, self.name, u.schema, u.key, self.published,
                              self.replay.untrusted(self.name) or self.dirty)
         try:
@@ -298,10 +298,6 @@ class _Entity:
         assert self.entry is not None and self.update is not None
         if not self.dirty:
             return EntityWrite(self.name, list(self.changes), None, None, None, self.entry)
-        if self.table is None:  # an interrupted publish of these inputs wrote it: read back, as it wrote it
-            self._read(self.update)
-            assert self.table is not None
-            self.table = align(self.table, self.update.schema)[0]
         self._merge_overlay()
         assert self.table is not None
         # Exactly the schema's types, nested field names included, whichever way the table was

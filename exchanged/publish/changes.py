@@ -35,7 +35,7 @@ from exchanged.formats.jsonl import line_digests, lines_buffer, prefix_lines, to
 from exchanged.nulls import filled
 from exchanged.publish.state import key_text
 
-__all__ = ["Diff", "diff", "change_parts", "upsert_lines", "next_seq", "change_file_name"]
+__all__ = ["Diff", "diff", "change_parts", "upsert_lines", "next_seq", "uncommitted_change_files", "change_file_name"]
 
 _CHANGE_FILE = re.compile(r"^(\d{10})\.jsonl$")
 
@@ -117,16 +117,23 @@ def upsert_lines(lines: pa.Array) -> pa.Array:
 def next_seq(changes_dir: Path, last_seq: int) -> int:
     """The next change file number: above the manifest's ``last_seq`` and above every file present.
 
-    A file beyond the manifest's ``last_seq`` is left by a publish interrupted before its manifest;
-    a consumer may have read it already, so its number is never reused.
+    Files beyond the manifest's ``last_seq`` are not part of the feed (readers stop at ``last_seq``).
+    A publish interrupted before its manifest leaves some, and the next publish removes them
+    (``rollback.py``); one still there was left by a publish whose record was lost (an unreadable
+    marker), so nothing says what it holds: it is left as it is and numbers go on above it.
     """
+    beyond = uncommitted_change_files(changes_dir, last_seq)
+    return int(_CHANGE_FILE.match(max(beyond)).group(1)) + 1 if beyond else last_seq + 1  # type: ignore[union-attr]
+
+
+def uncommitted_change_files(changes_dir: Path, last_seq: int) -> list[str]:
+    """The names of the change files numbered above ``last_seq``: not (yet) part of the feed."""
     try:
         names = os.listdir(changes_dir)  # names only: the feed may hold many thousand files
     except FileNotFoundError:
-        names = []
+        return []
     floor = change_file_name(last_seq)  # fixed width: names compare as their numbers do
-    beyond = [name for name in names if name > floor and _CHANGE_FILE.match(name)]
-    return int(_CHANGE_FILE.match(max(beyond)).group(1)) + 1 if beyond else last_seq + 1  # type: ignore[union-attr]
+    return [name for name in names if name > floor and _CHANGE_FILE.match(name)]
 
 
 def change_file_name(seq: int) -> str:

@@ -1,11 +1,17 @@
 """The write phase of ``publish`` and ``publish_batch``: everything computed, then written in order.
 
-1. ``.publishing`` (``marker.py``): the entities whose state files are replaced, and what each input
-   does (its change file numbers and counts) — before anything else is written;
+1. ``.publishing`` (``marker.py``): the entities whose state files are replaced and the inputs
+   (their sha256, report id and the entities each applies to), with the earlier inputs not yet
+   settled — before anything else is written;
 2. the change files, in input order;
-3. the state files, ``<entity>.jsonl`` then ``<entity>.parquet``;
-4. ``manifest.json``, last;
-5. ``.publishing`` again: removed, or left with what is still pending.
+3. the state files, ``<entity>.jsonl`` then ``<entity>.parquet``, each committed file kept under a
+   second name first (``rollback.keep_committed``) so that a crash before 4 can be undone;
+4. ``manifest.json``, last: the commit point; then the second names are removed.
+
+The marker is not written again after the manifest: its record, now committed (its ``updated_at``
+is the manifest's), is what tells the next publish which inputs were applied and that nothing is
+pending for the entities it rewrote. So a publish costs one marker write, and the manifest is
+never written under the record of an earlier publish (which would make that one look interrupted).
 
 Every file is replaced atomically (``write_atomic``). Inputs that write nothing (``skipped``:
 replayed or stale) leave everything as it is.
@@ -29,13 +35,8 @@ from exchanged.errors import output_context
 from exchanged.publish.changes import change_file_name
 from exchanged.publish.dates import is_stale
 from exchanged.publish.manifest import lists_source, write_manifest
-from exchanged.publish.marker import (
-    InputRecord,
-    Marker,
-    PublishRecord,
-    Replay,
-    write_marker,
-)
+from exchanged.publish.marker import InputRecord, Marker, PublishRecord, Replay, write_marker
+from exchanged.publish.rollback import drop_committed, keep_committed
 from exchanged.publish.stream import EntityStream, hold_file, release_files
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
 
@@ -61,12 +62,11 @@ class EntityWrite:
             self.jsonl.discard()
 
 
-def skipped(update: EntityUpdate, source: SourceRef, entry: dict[str, Any] | None, replay: Replay,
-            index: int) -> EntityResult | None:
+def skipped(update: EntityUpdate, source: SourceRef, entry: dict[str, Any] | None, replay: Replay) -> EntityResult | None:
     """The result of an input that applies nothing to the entity (replayed, or a stale full
     snapshot), or None when it applies."""
     records = int(entry.get("records", 0)) if entry else 0
-    if replay.applied_before(index, update.entity) or lists_source(entry, source.sha256):
+    if replay.applied_before(source.sha256, update.entity) or lists_source(entry, source.sha256):
         return EntityResult(update.entity, 0, 0, 0, records, None, [], replayed=True)
     if update.mode == "full" and entry and is_stale(source.document_date, entry.get("sources", [])):
         return EntityResult(update.entity, 0, 0, 0, records, None, [], stale=True)
@@ -87,18 +87,17 @@ def commit(shop_dir: Path, writes: list[EntityWrite], manifest: dict[str, Any], 
         if w.parquet is not None:
             w.parquet.result()
     rewrites = frozenset(w.entity for w in writes if w.jsonl is not None)
-    pending = replay.pending
-    on_disk = replay.marker
-    if rewrites or any(w.changes for w in writes):  # 1. the intent
-        on_disk = Marker((pending or frozenset()) | rewrites, PublishRecord(now, rewrites, tuple(inputs)))
-        write_marker(shop_dir, on_disk)
+    applied = tuple(i for i in inputs if i.entities)
+    pending = replay.pending or frozenset()
+    write_marker(shop_dir, Marker(pending | rewrites, PublishRecord(now, rewrites, applied), replay.carried))  # 1.
     _write_changes(shop_dir, writes)  # 2. change files
     replaced: list[int] = []
     try:
         for w in writes:  # 3. state files
             if w.jsonl is not None:
                 assert w.parquet is not None
-                replaced += hold_file(shop_dir / f"{w.entity}.jsonl")
+                replaced += hold_file(shop_dir / f"{w.entity}.jsonl") + hold_file(shop_dir / f"{w.entity}.parquet")
+                keep_committed(shop_dir, w.entity)
                 if isinstance(w.jsonl, EntityStream):
                     jsonl_sha, jsonl_size = w.jsonl.wait(), w.jsonl.jsonl.size
                     write_atomic(shop_dir / f"{w.entity}.jsonl", w.jsonl.jsonl)
@@ -113,15 +112,9 @@ def commit(shop_dir: Path, writes: list[EntityWrite], manifest: dict[str, Any], 
             manifest["entities"][w.entity] = w.entry
         manifest["updated_at"] = now
         write_manifest(shop_dir, manifest)  # 4. the commit point
+        drop_committed(shop_dir, rewrites)  # the old files' blocks are freed by release_files' thread
     finally:
         release_files(replaced)
-    # 5. Keep the record only when sources alone would not tell that an input was applied.
-    unlisted = any(not lists_source(manifest["entities"].get(name), i.sha256)
-                   for i in inputs for name in i.entities)
-    after = Marker((pending or frozenset()) - rewrites,
-                   PublishRecord(now, rewrites, tuple(inputs)) if unlisted else None)
-    if after != on_disk:
-        write_marker(shop_dir, after)
 
 
 def _write_changes(shop_dir: Path, writes: list[EntityWrite]) -> None:

@@ -29,10 +29,12 @@ or complete new, never torn), and this manifest is written last. A reader reads 
 then the files it names, and checks each file's sha256 against the manifest; a mismatch means a
 publish replaced the file in between, so it reads the manifest again and retries. Change files
 ``changes/<entity>/<seq>.jsonl`` with ``seq <= last_seq`` are complete and never rewritten.
+A change file above ``last_seq`` is not part of the feed: a crash can leave one, and the next
+publish removes it (``rollback.py``) and may reuse its number.
 
 Entities a publish does not touch keep their entry unchanged, and so do entities for which an input
 is stale (``dates.py``: a stale snapshot is not listed in ``sources``) or replayed (its sha256 is
-listed already: it was applied, ``marker.py``).
+listed already, or the marker says it was applied: ``marker.py``).
 """
 
 from __future__ import annotations

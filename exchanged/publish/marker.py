@@ -1,51 +1,44 @@
-"""``.publishing``: what a publish is about to write, so that replaying its inputs after a crash
-finds its work done instead of publishing it twice (DESIGN §5 promise 4).
+"""``.publishing``: what a publish is about to write, and which inputs were applied but not yet
+settled, so that a crash at any instant neither loses nor repeats a change (DESIGN §5 promise 4).
 
-A publish writes the marker atomically before its first change file, and once its manifest is
-written puts it back to what remains pending (usually: removes it). Shape (version 2)::
+Shape (version 3)::
 
     {
-      "version": 2,
+      "version": 3,
       "entities": ["product"],          # state files that may not match the manifest: their JSONL
                                         # is not trusted, it is rendered again from the Parquet
-      "publish": {                      # the publish that wrote the marker
-        "updated_at": "2026-...Z",      # the manifest's updated_at that publish writes
-        "rewrites": ["product"],        # entities whose state files it replaces
-        "inputs": [                     # its inputs, in order, each with what it did per entity
-          {"sha256": "<hex>", "entities": {"product": {"seq": 7, "upserts": 2, "deletes": 1,
-                                                       "unchanged": 40, "records": 42, "rewrote": true}}}
-        ]
-      }
+                                        # (but those a committed record rewrote)
+      "publish": {                      # the last publish, written before anything else it writes:
+        "updated_at": "2026-...Z",      #   the manifest's updated_at that publish writes
+        "rewrites": ["product"],        #   entities whose state files it replaces
+        "inputs": [{"sha256": "<hex>", "id": "<report id>", "entities": ["product"]}]
+      },
+      "applied": [                      # inputs earlier committed publishes applied, not yet
+        {"sha256": "<hex>", "id": "<report id>", "entities": ["product"]}   # settled by the caller
+      ]
     }
 
-The first shape (``{"entities": [...]}``, version 1) is read as pending entities without a
-``publish``; a marker that cannot be read makes every entity untrusted. A v1 reader of a v2 marker
-still finds ``entities`` with the same meaning.
+The manifest is the commit point. A publish whose manifest was not written is *interrupted*: the
+next publish undoes it before anything else (``rollback.py``), so publishing its inputs again, in
+any order and in any batches, writes what a publish never interrupted writes. A publish whose
+manifest was written (its ``updated_at`` is the manifest's) is *committed*: each of its inputs is
+applied, and publishing it again must change nothing (``replayed``). The marker is not rewritten
+after the manifest: the committed record says so until the next publish, which carries its inputs
+into ``applied``. The entry's ``sources`` cannot tell it alone: a later full snapshot replaces
+the list, and it keeps the last ``MAX_SOURCES`` deltas only. An input stays in ``applied`` until
+its caller has recorded it (``settled``: the daemon's ledger has its row, so a replay of it ends as
+a duplicate before it reaches publishing), or, for callers that record nothing, while it is among
+the last ``MAX_APPLIED``.
 
-How a later publish (under the same lock) reads ``publish`` (``Replay``):
-
-* *committed*: its ``updated_at`` is the manifest's, so its manifest was written (the crash, if any,
-  came after it). Its ``rewrites`` are no longer pending, and an input it applied to an entity is
-  ``replayed`` there: nothing is written. After a publish completes, the marker keeps this record
-  only when some input it applied is not named in the entity's ``sources`` any more (a batch in
-  which a later full snapshot replaced the list); otherwise ``sources`` alone tell (``lists_source``).
-* *interrupted*: the crash came before its manifest. A publish whose inputs repeat its inputs from
-  the first one on (same sha256, same order: the *matched* prefix) reuses the recorded ``seq`` of
-  each matched input: the change file is written again under the same number, with the same
-  content (the state before it is the same, so is the diff), never as a new one. When an entity's
-  Parquet was already replaced (``state_replaced``: it is no longer the manifest's), its recorded
-  results stand as they are (``done``), provided every recorded input is matched; with only some
-  matched, the state on disk includes inputs not repeated, so nothing recorded is reused for that
-  entity and new numbers are taken, as for any other input (``changes.next_seq``).
-
-Anything else (no record, another input first) keeps the rule of ``next_seq``: a change file
-left by a crash may have been read, so its number is never reused.
+Older markers are read: version 1 (``{"entities": [...]}``) as pending entities; version 2's
+``inputs`` map entities to what they did, of which the names are kept. A marker that cannot be
+read makes every entity untrusted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,44 +46,29 @@ from typing import Any
 from exchanged.atomic import write_atomic
 from exchanged.errors import output_context
 
-__all__ = ["MARKER", "Applied", "InputRecord", "PublishRecord", "Marker", "Replay", "Resume", "read_marker",
-           "write_marker", "state_replaced"]
+__all__ = ["MARKER", "MAX_APPLIED", "InputRecord", "PublishRecord", "Marker", "Replay", "read_marker", "write_marker"]
 
 MARKER = ".publishing"
-VERSION = 2
+VERSION = 3
+MAX_APPLIED = 1000  # unsettled inputs kept when the caller records nothing (about 150 bytes each)
 
-
-@dataclass(frozen=True)
-class Applied:
-    """What one input did to one entity: its change file (None: none) and counts."""
-
-    seq: int | None
-    upserts: int
-    deletes: int
-    unchanged: int
-    records: int
-    rewrote: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "upserts": self.upserts, "deletes": self.deletes, "unchanged": self.unchanged,
-                "records": self.records, "rewrote": self.rewrote}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Applied:
-        seq = data["seq"]
-        return cls(seq=None if seq is None else int(seq), upserts=int(data["upserts"]), deletes=int(data["deletes"]),
-                   unchanged=int(data["unchanged"]), records=int(data["records"]), rewrote=bool(data["rewrote"]))
+Settled = Callable[[list[str]], Collection[str]]
 
 
 @dataclass(frozen=True)
 class InputRecord:
-    """One input of a publish: its sha256 and what it did per entity it applied to."""
+    """One input of a publish: its sha256, its report id and the entities it applied to."""
 
     sha256: str
-    entities: dict[str, Applied] = field(default_factory=dict)
+    id: str
+    entities: frozenset[str] = field(default_factory=frozenset)
 
     def to_json(self) -> dict[str, Any]:
-        return {"sha256": self.sha256, "entities": {name: a.to_json() for name, a in sorted(self.entities.items())}}
+        return {"sha256": self.sha256, "id": self.id, "entities": sorted(self.entities)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InputRecord:
+        return cls(str(data["sha256"]), str(data.get("id", "")), frozenset(str(name) for name in data["entities"]))
 
 
 @dataclass(frozen=True)
@@ -110,10 +88,11 @@ class Marker:
 
     pending: frozenset[str] | None
     record: PublishRecord | None = None
+    applied: tuple[InputRecord, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.pending is not None and not self.pending and self.record is None
+        return self.pending is not None and not self.pending and self.record is None and not self.applied
 
 
 def read_marker(shop_dir: Path) -> Marker:
@@ -130,12 +109,11 @@ def read_marker(shop_dir: Path) -> Marker:
         record = None if publish is None else PublishRecord(
             updated_at=str(publish["updated_at"]),
             rewrites=frozenset(str(name) for name in publish["rewrites"]),
-            inputs=tuple(InputRecord(str(i["sha256"]), {str(name): Applied.from_json(a)
-                                                         for name, a in i["entities"].items()})
-                         for i in publish["inputs"]))
+            inputs=tuple(InputRecord.from_json(i) for i in publish["inputs"]))
+        applied = tuple(InputRecord.from_json(i) for i in data.get("applied", ()))
     except (ValueError, KeyError, TypeError, AttributeError):
-        record = None  # an unreadable record is no record: new numbers, as without one
-    return Marker(pending, record)
+        return Marker(None)  # a record that cannot be read: nothing it names can be trusted
+    return Marker(pending, record, applied)
 
 
 def write_marker(shop_dir: Path, marker: Marker) -> None:
@@ -147,6 +125,8 @@ def write_marker(shop_dir: Path, marker: Marker) -> None:
     data: dict[str, Any] = {"version": VERSION, "entities": sorted(marker.pending or ())}
     if marker.record is not None:
         data["publish"] = marker.record.to_json()
+    if marker.applied:
+        data["applied"] = [i.to_json() for i in marker.applied]
     write_atomic(path, json.dumps(data, separators=(",", ":")).encode() + b"\n")
 
 
@@ -155,80 +135,49 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-@dataclass(frozen=True)
-class Resume:
-    """For one entity: whether recorded seqs may be reused, and whether its recorded results stand
-    as they are (its state files already hold them)."""
-
-    reuse: bool
-    done: bool
+def committed(marker: Marker, manifest: dict[str, Any]) -> bool:
+    """The marker's publish record belongs to a publish whose manifest was written."""
+    return marker.record is not None and marker.record.updated_at == manifest.get("updated_at")
 
 
 class Replay:
-    """How the inputs of a publish (their sha256, in order) relate to the publish in the marker."""
+    """Which inputs (by sha256) a committed publish applied already, to which entities.
 
-    def __init__(self, marker: Marker, manifest: dict[str, Any], shas: list[str]) -> None:
+    ``marker`` is the one on disk after ``rollback.recover`` (no interrupted record left);
+    ``carried`` is its ``applied`` with a committed record's inputs added, less those ``settled``.
+    A batch ``add``s each input it applies, so that the same input later in it is replayed too.
+    """
+
+    def __init__(self, marker: Marker, manifest: dict[str, Any], settled: Settled | None = None) -> None:
         self.marker = marker
-        record = marker.record
-        self.committed = record is not None and record.updated_at == manifest.get("updated_at")
+        record = marker.record if committed(marker, manifest) else None
         self.pending = marker.pending
-        if self.committed and self.pending is not None:
-            assert record is not None
+        if record is not None and self.pending is not None:
             self.pending = self.pending - record.rewrites
-        self._matched: list[InputRecord | None] = [None] * len(shas)
-        self.full = False
-        if record is None:
-            return
-        if self.committed:  # any order: each of its inputs was applied
-            left = list(record.inputs)
-            for i, sha in enumerate(shas):
-                j = next((j for j, r in enumerate(left) if r.sha256 == sha), None)
-                if j is not None:
-                    self._matched[i] = left.pop(j)
-            return
-        matched = 0
-        while matched < min(len(shas), len(record.inputs)) and shas[matched] == record.inputs[matched].sha256:
-            self._matched[matched] = record.inputs[matched]
-            matched += 1
-        self.full = matched == len(record.inputs) and matched > 0
+        carried = list(marker.applied) + list(record.inputs if record is not None else ())
+        self.carried = tuple(_unsettled(carried, settled))
+        self._applied: dict[str, frozenset[str]] = {}
+        for i in self.carried:
+            self.add(i)
 
     def untrusted(self, entity: str) -> bool:
         """The entity's JSONL may not be row-aligned with its Parquet."""
         return self.pending is None or entity in self.pending
 
-    def applied_before(self, index: int, entity: str) -> bool:
-        """Input ``index`` was applied to ``entity`` by a publish whose manifest was written."""
-        found = self._matched[index]
-        return self.committed and found is not None and entity in found.entities
+    def applied_before(self, sha256: str, entity: str) -> bool:
+        """The input with this sha256 was applied to ``entity`` by a committed publish (or earlier in this batch)."""
+        return entity in self._applied.get(sha256, ())
 
-    def recorded(self, index: int, entity: str) -> Applied | None:
-        """What input ``index`` did to ``entity`` in the interrupted publish it repeats, if it does."""
-        found = self._matched[index]
-        return None if self.committed or found is None else found.entities.get(entity)
-
-    def resume(self, shop_dir: Path, entity: str, entry: dict[str, Any] | None) -> Resume:
-        record = self.marker.record
-        if self.committed or record is None or entity not in record.rewrites:
-            return Resume(reuse=True, done=False)  # nothing recorded could be reused wrongly
-        replaced = state_replaced(shop_dir, entity, entry)
-        return Resume(reuse=self.full or not replaced, done=self.full and replaced)
+    def add(self, applied: InputRecord) -> None:
+        self._applied[applied.sha256] = self._applied.get(applied.sha256, frozenset()) | applied.entities
 
 
-def state_replaced(shop_dir: Path, entity: str, entry: dict[str, Any] | None) -> bool:
-    """True when ``<entity>.parquet`` is not the file the manifest entry names (by size, then sha256).
-
-    The Parquet is the last state file a publish replaces, so it tells whether that publish's state
-    is on disk; its JSONL, written first, is untrusted until the manifest (see ``Marker.pending``).
-    """
-    path = Path(shop_dir) / f"{entity}.parquet"
-    with output_context(path):
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return False
-        if not entry:
-            return True
-        bytes_, sha = entry.get("bytes", {}), entry.get("sha256", {})
-        if size != bytes_.get("parquet"):
-            return True
-        return hashlib.sha256(path.read_bytes()).hexdigest() != sha.get("parquet")
+def _unsettled(inputs: Iterable[InputRecord], settled: Settled | None) -> list[InputRecord]:
+    """``inputs`` less those the caller has ``settled`` (recorded); without ``settled``, the last
+    ``MAX_APPLIED``. Only inputs with entities count: an input that applied nothing needs no record."""
+    kept = [i for i in inputs if i.entities]
+    ids = [i.id for i in kept if i.id]
+    if settled is not None and ids:
+        done = set(settled(ids))
+        kept = [i for i in kept if i.id not in done]
+    return kept[-MAX_APPLIED:]

@@ -25,18 +25,16 @@ entity at all — nothing written, not even the manifest when no entity applies 
 manifest was written applied it) or *stale* (a full snapshot dated before a source of the
 published state, ``dates.py``); its result says which.
 
-Crash safety (``marker.py``): before its first change file, a publish writes ``.publishing`` (a dot
-file, skipped by watchers and importers) naming the entities whose state files it replaces and,
-per input (its sha256), the change file number and counts it is about to write per entity; the
-marker is cleared after the manifest. While an entity is named there, its JSONL is not trusted to
-be row-aligned with its Parquet and is rendered again from the Parquet. A crash anywhere leaves the
-manifest and every file whole (a staged file left by a crash is a dot file nobody reads). Published
-again, the same input (same sha256) finds its work: a change file already written is written again
-under its recorded number with the same content (not as a new one), a state already replaced keeps
-its change file and recorded counts, and after the manifest the input is ``replayed`` and changes
+Crash safety (``marker.py``, ``rollback.py``): before its first change file, a publish writes
+``.publishing`` (a dot file, skipped by watchers and importers) naming the entities whose state
+files it replaces and its inputs (sha256, report id); the manifest is the commit point. A crash
+anywhere leaves the manifest and every file whole (a staged file left by a crash is a dot file
+nobody reads). The next publish first undoes a publish interrupted before its manifest: the
+committed state files are put back and its change files above ``last_seq`` removed, so its inputs,
+published again in any order, write what they would have. An input whose publish was committed is
+``replayed`` (its sha256 is in the entry's ``sources`` or in the marker's ``applied``) and changes
 nothing. So every change reaches the feed once, and the state and manifest are those of a publish
-never interrupted. Another input instead takes numbers above every change file present
-(``changes.next_seq``): one left by a crash may have been read.
+never interrupted.
 """
 
 from __future__ import annotations
@@ -57,8 +55,9 @@ from exchanged.publish.changes import Diff, change_file_name, change_parts, diff
 from exchanged.publish.commit import EntityWrite, commit, display, sha256_hex, skipped
 from exchanged.publish.lock import shop_lock
 from exchanged.publish.manifest import entity_entry, read_manifest, utc_now
-from exchanged.publish.marker import MARKER, Applied, InputRecord, Replay, read_marker
+from exchanged.publish.marker import MARKER, InputRecord, Settled
 from exchanged.publish.retain import published_file, with_retained
+from exchanged.publish.rollback import replay_after_recovery
 from exchanged.publish.stream import EntityStream, open_stream
 from exchanged.publish.state import (CurrentState, StoredState, align, conform, duplicate_keys, key_text,
                                      sort_by_key, strictly_ascending)
@@ -97,8 +96,12 @@ def publish(
     source: SourceRef,
     *,
     display_root: Path | None = None,
+    settled: Settled | None = None,
 ) -> list[EntityResult]:
     """Publish ``updates`` (one per entity) from ``source`` into ``shop_dir``; one result per update.
+
+    ``settled``: given report ids, those the caller has recorded (its ledger): their inputs need no
+    ``applied`` record any more (``marker.py``).
 
     Raises OutputUnavailable (transient) when a file cannot be read or written; ValueError for a
     programming error (two updates for one entity, duplicate keys in the records).
@@ -110,28 +113,25 @@ def publish(
     show = display(display_root)
     with shop_lock(shop_dir), ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as pool:
         manifest = read_manifest(shop_dir)
-        replay = Replay(read_marker(shop_dir), manifest, [source.sha256])
+        replay = replay_after_recovery(shop_dir, manifest, settled)
         results: list[EntityResult | None] = []
-        plans: list[tuple[_Plan, Applied | None]] = []
+        plans: list[_Plan] = []
         try:
             for u in updates:
                 previous = manifest["entities"].get(u.entity)
-                skip = skipped(u, source, previous, replay, 0)
+                skip = skipped(u, source, previous, replay)
                 results.append(skip)
                 if skip is None:
-                    resume = replay.resume(shop_dir, u.entity, previous)
-                    recorded = replay.recorded(0, u.entity) if resume.reuse else None
-                    reuse = recorded.seq if recorded is not None else None
-                    plan = _plan(shop_dir, u, previous, replay.untrusted(u.entity), pool, reuse)
-                    plans.append((plan, recorded if resume.done else None))
+                    plans.append(_plan(shop_dir, u, previous, replay.untrusted(u.entity), pool))
             if plans:
                 now = utc_now()
-                writes, done, applied = _writes(shop_dir, plans, source, now, show)
-                commit(shop_dir, writes, manifest, replay, [InputRecord(source.sha256, applied)], now=now)
+                writes, done = _writes(shop_dir, plans, source, now, show)
+                applied = InputRecord(source.sha256, source.id, frozenset(p.update.entity for p in plans))
+                commit(shop_dir, writes, manifest, replay, [applied], now=now)
                 found = iter(done)
                 results = [r if r is not None else next(found) for r in results]
         finally:
-            for plan, _ in plans:  # staged files not renamed into place (after a failure)
+            for plan in plans:  # staged files not renamed into place (after a failure)
                 plan.discard()
     return [r for r in results if r is not None]
 
@@ -142,18 +142,14 @@ def check_updates(updates: list[EntityUpdate]) -> None:
         raise ValueError(f"one update per entity, got {entities}")
 
 
-def _writes(shop_dir: Path, plans: list[tuple[_Plan, Applied | None]], source: SourceRef, now: str,
-            show: Callable[[Path], str]) -> tuple[list[EntityWrite], list[EntityResult], dict[str, Applied]]:
-    """Per plan: what to write, and the result. ``recorded`` (an interrupted publish of this input
-    whose state is already on disk): the diff is now empty, its recorded change file and counts stand."""
-    writes, results, applied = [], [], {}
-    for p, recorded in plans:
+def _writes(shop_dir: Path, plans: list[_Plan], source: SourceRef, now: str,
+            show: Callable[[Path], str]) -> tuple[list[EntityWrite], list[EntityResult]]:
+    """Per plan: what to write, and the result."""
+    writes, results = [], []
+    for p in plans:
         entity = p.update.entity
         d, seq, last_seq = p.diff, p.seq, p.last_seq
         counts = (len(d.upserts), len(d.deleted), d.unchanged)
-        if recorded is not None and seq is None and recorded.seq is not None:
-            seq, last_seq = recorded.seq, max(last_seq, recorded.seq)
-            counts = (recorded.upserts, recorded.deletes, recorded.unchanged)
         outputs = [show(shop_dir / "changes" / entity / change_file_name(seq))] if seq is not None else []
         if p.jsonl is not None:
             outputs += [show(shop_dir / f"{entity}.parquet"), show(shop_dir / f"{entity}.jsonl")]
@@ -166,21 +162,18 @@ def _writes(shop_dir: Path, plans: list[tuple[_Plan, Applied | None]], source: S
         changes = [(p.seq, p.change)] if p.change is not None and p.seq is not None else []
         writes.append(EntityWrite(entity, changes, p.jsonl, p.jsonl_sha, p.parquet, entry))
         results.append(EntityResult(entity, *counts, records=p.records, seq=seq, outputs=outputs))
-        applied[entity] = Applied(seq, *counts, records=p.records, rewrote=p.jsonl is not None)
-    return writes, results, applied
+    return writes, results
 
 
 def _plan(shop_dir: Path, update: EntityUpdate, previous: dict[str, Any] | None, interrupted: bool,
-          pool: ThreadPoolExecutor, reuse: int | None) -> _Plan:
-    """Phase 1 for one entity; a change file gets number ``reuse`` when given (an interrupted
-    publish of this input recorded it), else the next one."""
+          pool: ThreadPoolExecutor) -> _Plan:
+    """Phase 1 for one entity: what it writes, its change file numbered next."""
     key, full = update.key, update.mode == "full"
     records = prepared(update, published_file(shop_dir, update.entity))
     schema = update.schema
     last_seq = int((previous or {}).get("last_seq", 0))
     highest = next_seq(shop_dir / "changes" / update.entity, last_seq) - 1
-    new_seq = reuse if reuse is not None else highest + 1
-    top = max(highest, new_seq)  # last_seq when a change file is written
+    new_seq = top = highest + 1  # last_seq when a change file is written
     stored = StoredState(shop_dir, update.entity, schema, key, previous, interrupted)
     stream: EntityStream | None = None
     loading: Future[tuple[CurrentState, bool]] | None = None

@@ -216,7 +216,7 @@ _STEPS = [
     "os:rename",                                        # the claim (out of the inbox)
     "exchanged.archive:StagedOriginal.commit_to",       # the original into the archive
     "exchanged.atomic:StagedFile.commit",               # tickets, change files, state, manifest, marker
-    "exchanged.audit:Ledger.record",                    # the audit row
+    "exchanged.audit:Ledger.record_all",                # the audit rows of a batch
     "exchanged.exchange.claim:Claim.release",           # the claim dropped
 ]
 

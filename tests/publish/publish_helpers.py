@@ -155,3 +155,14 @@ def outputs_of(shop: Path) -> dict[str, Any]:
         else:
             found[name] = path.read_bytes()
     return found
+
+
+def marker_state(shop: Path) -> tuple[frozenset[str] | None, list[str], bool]:
+    """What ``.publishing`` tells the next publish: the entities still pending (their JSONL
+    untrusted), the sha256 of the inputs it keeps as applied, and whether its record is committed."""
+    from exchanged.publish.marker import Replay, committed, read_marker
+
+    marker, current = read_marker(shop), manifest(shop) if (shop / "manifest.json").exists() else {}
+    replay = Replay(marker, current)
+    return replay.pending, [i.sha256 for i in replay.carried], marker.record is None or committed(marker, current)
+

@@ -117,7 +117,7 @@ def test_each_input_gets_its_own_change_file_and_the_state_is_written_once(
     assert [r.seq for [r] in results] == [2, None, 3]
     assert [(r.upserts, r.deletes, r.unchanged) for [r] in results] == [(1, 0, 0), (0, 0, 1), (1, 1, 0)]
     assert writes == [".publishing", "changes/product/0000000002.jsonl", "changes/product/0000000003.jsonl",
-                      "product.jsonl", "product.parquet", "manifest.json", "-.publishing"]
+                      "product.jsonl", "product.parquet", "manifest.json"]
     assert [line[:26] for line in change_lines(shop, 3)] == ['{"op":"upsert","sku":"C","', '{"op":"delete","sku":"B"}']
     entry = manifest(shop)["entities"]["product"]
     assert entry["last_seq"] == 3

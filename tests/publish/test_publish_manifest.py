@@ -26,17 +26,17 @@ def test_manifest_is_the_last_write_and_every_write_is_atomic(shop: Path, monkey
         "changes/product/0000000001.jsonl", "changes/stock/0000000001.jsonl",  # 1. change files
         "product.jsonl", "product.parquet", "stock.jsonl", "stock.parquet",     # 2. state files
         "manifest.json",                                                        # 3. manifest last
-        "-.publishing",                                                         # cleared once it is written
-    ]
-    assert not (shop / ".publishing").exists()
+    ]  # the marker stays: its record, committed now, tells the next publish what was applied
 
 
-def test_a_publish_that_changes_nothing_writes_only_the_manifest(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_publish_that_changes_nothing_writes_only_its_record_and_the_manifest(
+        shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     publish(shop, [full(products(product("A")))], source(1))
     writes = watch_writes(monkeypatch, shop)
     [result] = publish(shop, [full(products(product("A")))], source(2))
     assert (result.seq, result.unchanged) == (None, 1)
-    assert writes == ["manifest.json"]
+    # Applied all the same: published again after a later input, it must not undo that one.
+    assert writes == [".publishing", "manifest.json"]
 
 
 def test_manifest_names_files_with_their_sha256_and_size(shop: Path) -> None:

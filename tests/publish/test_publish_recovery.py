@@ -1,4 +1,4 @@
-"""Crashes and faults mid-publish: every file stays whole, a retry converges, no seq is reused."""
+"""Crashes and faults mid-publish: every file stays whole, and the next publish undoes the failed one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from publish_helpers import change_files, change_lines, full, manifest, product, products, source, state_rows
+from publish_helpers import (change_files, change_lines, full, manifest, marker_state, product, products, source,
+                             state_rows, stock_table, stock_update)
 
 from exchanged.errors import OutputUnavailable
 from exchanged.publish import manifest as manifest_module
@@ -38,7 +39,8 @@ def assert_consistent(shop: Path) -> None:
         assert (len(content), hashlib.sha256(content).hexdigest()) == (entry["bytes"][kind], entry["sha256"][kind])
     parquet_rows, jsonl_rows = state_rows(shop)
     assert parquet_rows == jsonl_rows
-    assert not (shop / MARKER).exists()
+    pending, _, committed = marker_state(shop)
+    assert pending == frozenset() and committed
 
 
 def test_failing_manifest_write_then_retry(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,12 +56,12 @@ def test_failing_manifest_write_then_retry(shop: Path, monkeypatch: pytest.Monke
     assert change_files(shop) == ["0000000001.jsonl", "0000000002.jsonl"]
     marker = json.loads((shop / MARKER).read_text())
     assert marker["entities"] == ["product"]
-    assert marker["publish"]["inputs"] == [{"sha256": source(2).sha256, "entities": {"product": {
-        "seq": 2, "upserts": 2, "deletes": 0, "unchanged": 0, "records": 2, "rewrote": True}}}]
+    assert marker["publish"]["inputs"] == [{"sha256": source(2).sha256, "id": "id-2", "entities": ["product"]}]
 
     [result] = publish(shop, [full(snapshot)], source(2))  # the retry of the same input
 
-    # Its state was on disk already (the diff is empty now): what it recorded stands.
+    # The failed publish was undone (its state files put back, change file 2 removed): the retry
+    # publishes the input as the first time.
     assert (result.upserts, result.unchanged, result.seq, result.replayed) == (2, 0, 2, False)
     assert change_files(shop) == ["0000000001.jsonl", "0000000002.jsonl"]
     assert manifest(shop)["entities"]["product"]["last_seq"] == 2
@@ -86,7 +88,8 @@ def test_failing_parquet_write_leaves_jsonl_ahead_then_retry(shop: Path, monkeyp
     assert_consistent(shop)
 
 
-def test_another_input_after_a_failure_never_reuses_its_number(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_input_after_a_failure_is_diffed_against_the_committed_state(
+        shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     publish(shop, [full(products(product("A"), product("B")))], source(1))
     with monkeypatch.context() as patch:
         fail_on(patch, commit_module, ".parquet")
@@ -95,9 +98,11 @@ def test_another_input_after_a_failure_never_reuses_its_number(shop: Path, monke
 
     [result] = publish(shop, [full(products(product("A", price="3")))], source(3))
 
-    assert result.seq == 3  # 2 may have been read already
-    assert change_lines(shop, 2) != change_lines(shop, 3)
-    assert manifest(shop)["entities"]["product"]["last_seq"] == 3
+    # Change file 2 was never part of the feed (the manifest's last_seq stayed 1): it is replaced
+    # by what input 3 changed relative to the state readers saw, B included.
+    assert (result.upserts, result.deletes, result.seq) == (1, 1, 2)
+    assert [json.loads(line)["op"] for line in change_lines(shop, 2)] == ["upsert", "delete"]
+    assert manifest(shop)["entities"]["product"]["last_seq"] == 2
     assert_consistent(shop)
 
 
@@ -170,4 +175,25 @@ def test_a_marker_for_another_entity_survives_until_that_entity_is_republished(s
 
     publish(shop, [full(products(product("B")))], source(2))
 
-    assert json.loads((shop / MARKER).read_text())["entities"] == ["stock"]
+    assert marker_state(shop)[0] == frozenset({"stock"})
+
+
+def test_the_next_publish_puts_back_the_state_files_an_interrupted_one_replaced(
+        shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(shop, [full(products(product("A"), product("B")))], source(1))
+    committed = {name: (shop / name).read_bytes() for name in ("product.jsonl", "product.parquet")}
+    with monkeypatch.context() as patch:
+        fail_on(patch, manifest_module, "manifest.json")  # both state files replaced, no manifest
+        with pytest.raises(OutputUnavailable):
+            publish(shop, [full(products(product("C")))], source(2))
+    assert (shop / "product.parquet").read_bytes() != committed["product.parquet"]
+
+    publish(shop, [stock_update(stock_table(("A", "W1", 1)))], source(3))  # another entity only
+
+    assert {name: (shop / name).read_bytes() for name in committed} == committed  # what the manifest names
+    assert change_files(shop) == ["0000000001.jsonl"]  # the interrupted publish's change file is gone
+    assert not list(shop.glob(".*.committed"))
+    # Whether its JSONL was row-aligned before is not recorded: it stays untrusted until rewritten.
+    assert marker_state(shop)[0] == frozenset({"product"})
+    publish(shop, [full(products(product("A"), product("B")))], source(4))
+    assert_consistent(shop)
