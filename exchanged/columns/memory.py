@@ -5,7 +5,9 @@ arrays in two allocators: Python and numpy use the C library's malloc, Arrow its
 (mimalloc). Freed memory stays with the allocator that had it; the next phase's allocations in
 another allocator (publishing renders with Polars, which has its own) cannot reuse it, so the
 process's peak RSS would be the sum of the phases' peaks instead of the largest one (DESIGN §6:
-peak RSS <= 300 MB for a 100,000-line PRICAT).
+peak RSS <= 300 MB for a 100,000-line PRICAT). Arrow's and polars' allocators are also told to
+return freed pages at once, for the whole process (``exchanged/allocators.py``); this is for the
+C library's malloc, which only returns what it is asked to, and for Arrow's per-thread caches.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ row and field. No pydantic call per row: the kinds are the same rules pydantic a
 from __future__ import annotations
 
 import functools
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -29,7 +30,7 @@ from exchanged.report import Issue, IssueCollector, Location
 
 OP_UPSERT = "upsert"
 OP_DELETE = "delete"
-_THREADS = 4                  # field checks run at once; more buys nothing on the 2 to 4 cores this runs on
+_THREADS = 4                  # most field checks at once; more buys nothing on the 2 to 4 cores this runs on
 _PARALLEL_MIN_ROWS = 1 << 15  # shorter batches are checked on the caller's thread
 
 
@@ -152,8 +153,20 @@ def _check_fields(model: Any, columns: dict[str, pa.Array], length: int) -> tupl
 
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
-    """The threads long batches are checked on, shared by every caller (the daemon's workers too)."""
-    return ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="validate")
+    """The threads long batches are checked on, shared by every caller (the daemon's workers too).
+
+    No more than the cores this process may run on: more threads make no check faster there, but
+    each holds its own intermediate columns (and allocator caches) at the same time; on the 2-core
+    machine four threads raised the peak RSS of validating a 100,000-item PRICAT by ≈10 MB.
+    """
+    return ThreadPoolExecutor(max_workers=min(_THREADS, _cores()), thread_name_prefix="validate")
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _combine(masks: list[pa.Array], length: int) -> np.ndarray:

@@ -59,8 +59,8 @@ from exchanged.publish.marker import MARKER, InputRecord, Settled
 from exchanged.publish.retain import published_file, with_retained
 from exchanged.publish.rollback import replay_after_recovery
 from exchanged.publish.stream import EntityStream, open_stream
-from exchanged.publish.state import (CurrentState, StoredState, align, conform, duplicate_keys, key_text,
-                                     sort_by_key, strictly_ascending)
+from exchanged.publish.state import (CurrentState, StoredState, align, conform, repeats_a_key, sort_by_key,
+                                     strictly_ascending)
 from exchanged.publish.update import EntityResult, EntityUpdate, SourceRef
 
 __all__ = ["MARKER", "publish", "prepared", "merged", "parquet_of", "check_updates"]
@@ -304,7 +304,7 @@ def prepared(update: EntityUpdate, published: Callable[[], pa.Table | None]) -> 
         order = sort_by_key(records, key)
         if order is not None:
             records = records.take(order)
-        if duplicate_keys(key_text(records, key)):
+        if repeats_a_key(records, key):
             raise ValueError(f"{update.entity}: records repeat a key {key}; keys must be unique")
     return records
 

@@ -22,7 +22,10 @@ from exchanged.formats.jsonl import jsonl_parts, lines_buffer
 from exchanged.publish.changes import change_file_name, upsert_lines
 
 _SYNC_EVERY = 64 << 20  # bytes written to a staged file between two background fsyncs
-_PART_ROWS = 1 << 16    # lines rendered at a time while streaming (≈15 MB of products)
+# Lines rendered at a time while streaming (≈7 MB of products). Each part's rendering holds several
+# times its text in polars' intermediate columns: 65,536 lines raised the peak RSS of publishing a
+# 100,000-item PRICAT by ≈15 MB against this, for 5 % less CPU in rendering.
+_PART_ROWS = 1 << 15
 
 
 _Part = pa.LargeStringArray | list[pa.Buffer]  # lines, or slices of the JSONL's text

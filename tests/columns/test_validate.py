@@ -161,3 +161,16 @@ def test_rows_dropped_for_a_non_key_value_are_retained_by_key() -> None:
     ])
     valid = validate(ENTITIES["product"], batch, IssueCollector())
     assert valid.retained.to_pylist() == [{"sku": "B"}]
+
+
+def test_field_checks_run_on_no_more_threads_than_the_process_has_cores(monkeypatch) -> None:
+    import importlib
+
+    validate_module = importlib.import_module("exchanged.columns.validate")  # the package exports the function
+    monkeypatch.setattr(validate_module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    validate_module._pool.cache_clear()
+    try:
+        assert validate_module._pool()._max_workers == 2  # not _THREADS (4): each thread holds its columns
+    finally:
+        validate_module._pool().shutdown()
+        validate_module._pool.cache_clear()

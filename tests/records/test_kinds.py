@@ -80,6 +80,20 @@ def test_dates_are_real_calendar_dates() -> None:
             DateKind().scalar(bad)
 
 
+def test_a_long_date_column_parses_each_distinct_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from exchanged.records import kinds
+
+    parsed: list[int] = []
+    each = kinds._calendar_dates_each
+    monkeypatch.setattr(kinds, "_calendar_dates_each", lambda text: parsed.append(len(text)) or each(text))
+    texts = ["2026-12-01", "2023-02-29", None, "2024-02-29"] * 1000
+    check = DateKind().column(pa.array(texts, pa.string()))
+    assert parsed == [3]  # formatting back to text is the slow part: 3 texts, not 4,000 rows
+    assert check.values.to_pylist()[:4] == [dt.date(2026, 12, 1), None, None, dt.date(2024, 2, 29)]
+    [(bad, code, _)] = check.failures
+    assert code == "invalid-date" and bad.to_pylist()[:4] == [False, True, False, False]
+
+
 def test_timestamps_need_a_zone_and_are_stored_in_utc() -> None:
     assert TimestampKind().scalar("2026-11-27T15:41:00+01:00") == dt.datetime(2026, 11, 27, 14, 41, tzinfo=dt.timezone.utc)
     with pytest.raises(KindError) as info:
