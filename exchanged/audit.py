@@ -29,9 +29,6 @@ strings compares the instants: ``...00Z`` and ``...00.5Z`` as written in reports
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import functools
-import re
 import sqlite3
 import threading
 import time
@@ -40,6 +37,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from exchanged.errors import ExchangedError, OutputUnavailable, UsageError
+from exchanged.ledger_filters import file_matches, statuses_of
 from exchanged.ledger_rows import (
     COLUMNS,
     LedgerRow,
@@ -115,24 +113,6 @@ _TRANSIENT_SQLITE_CODES = frozenset({3, 5, 6, 7, 8, 10, 13, 14, 15})
 
 class DuplicateReportId(ExchangedError):
     """A report with this id is already in the ledger: ids are unique, rows are never replaced."""
-
-
-@functools.lru_cache(maxsize=64)
-def _file_pattern(pattern: str) -> tuple[str, re.Pattern[str]]:
-    needle = pattern.casefold()
-    return needle, re.compile(fnmatch.translate(needle))
-
-
-def file_matches(file: str, pattern: str) -> bool:
-    """``--file``: a case-insensitive glob on the whole path or on the file name, or a substring.
-
-    >>> file_matches("inbox/erp/ARTIKEL_20261127.csv", "artikel_*.csv")
-    True
-    """
-    needle, glob = _file_pattern(pattern)
-    path = file.casefold()
-    name = re.split(r"[/\\]", path)[-1]
-    return needle in path or glob.match(path) is not None or glob.match(name) is not None
 
 
 class Ledger:
@@ -385,7 +365,7 @@ class Ledger:
                 raise UsageError(f"not an ISO 8601 date or time: {since!r}") from None
             where.append("received_at >= ?")
         if status is not None:
-            statuses = _statuses([status] if isinstance(status, str) else status)
+            statuses = statuses_of([status] if isinstance(status, str) else status)
             where.append(f"status IN ({', '.join('?' * len(statuses))})")
             params.extend(statuses)
         if file is not None:
@@ -482,17 +462,6 @@ class Ledger:
             raise
         except OSError as exc:
             raise OutputUnavailable(f"ledger {self.path}: {exc}") from exc
-
-
-def _statuses(values: Sequence[str]) -> list[str]:
-    known = [s.value for s in Status]
-    out = []
-    for value in values:
-        text = value.value if isinstance(value, Status) else str(value).strip().lower()
-        if text not in known:
-            raise UsageError(f"unknown status {value!r}; expected one of {', '.join(known)}")
-        out.append(text)
-    return out
 
 
 __all__ = [
