@@ -42,6 +42,7 @@ class Batch(Protocol):
     rows: pa.Array
     ops: pa.Array | None
     invalid: pa.Array
+    failed: dict[str, pa.Array]  # field path -> rows whose value the mapping could not read (reported)
 
 
 @dataclass
@@ -70,14 +71,15 @@ def _null_column(length: int) -> pa.Array:
     return pa.nulls(length, pa.string())
 
 
-def _check_leaf(leaf: FlatField, raw: pa.Array) -> tuple[pa.Array, list[_Failure]]:
-    """``raw`` checked by the leaf's kind: its typed values and what failed (in a fixed order)."""
+def _check_leaf(leaf: FlatField, raw: pa.Array, unread: pa.Array | None = None) -> tuple[pa.Array, list[_Failure]]:
+    """``raw`` checked by the leaf's kind: its typed values and what failed (in a fixed order).
+    ``unread``: rows whose value the mapping failed to read (already reported: not missing too)."""
     assert leaf.kind is not None
     result = leaf.kind.column(raw)
     failures = [_Failure(mask, code, message, leaf.path, raw) for mask, code, message in result.failures]
     values = result.values
     if leaf.required:
-        missing = pc.is_null(raw)
+        missing = pc.is_null(raw) if unread is None else pc.and_(pc.is_null(raw), pc.invert(unread))
         failures.append(_Failure(missing, "missing-value", f"{leaf.path} is required", leaf.path, None))
     elif leaf.default is not None:
         values = filled(values, pa.scalar(leaf.default, leaf.kind.arrow_type))
@@ -107,12 +109,14 @@ def _attributes(columns: dict[str, pa.Array], length: int, failures: list[_Failu
     return pa.MapArray.from_arrays(pa.array(offsets), keys, items, type=ATTRIBUTES_TYPE)
 
 
-def _struct(model: Any, prefix: str, columns: dict[str, pa.Array], length: int, failures: list[_Failure]) -> pa.Array:
+def _struct(model: Any, prefix: str, columns: dict[str, pa.Array], length: int, failures: list[_Failure],
+            unread: dict[str, pa.Array]) -> pa.Array:
     leaves = flat_fields(model)
     children = []
     for path, leaf in leaves.items():
-        raw = columns.get(f"{prefix}.{path}", _null_column(length))
-        values, failed = _check_leaf(FlatField(f"{prefix}.{path}", leaf.kind, leaf.required, leaf.default, prefix), raw)
+        name = f"{prefix}.{path}"
+        raw = columns.get(name, _null_column(length))
+        values, failed = _check_leaf(FlatField(name, leaf.kind, leaf.required, leaf.default, prefix), raw, unread.get(name))
         children.append(values)
         failures.extend(failed)
     schema = arrow_schema(model)
@@ -124,7 +128,8 @@ def _struct(model: Any, prefix: str, columns: dict[str, pa.Array], length: int, 
     return struct
 
 
-def _check_fields(model: Any, columns: dict[str, pa.Array], length: int) -> tuple[dict[str, pa.Array], list[_Failure]]:
+def _check_fields(model: Any, columns: dict[str, pa.Array], length: int,
+                  unread: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], list[_Failure]]:
     """Every field of ``model`` checked; for a long batch the flat ones side by side on a few threads
     (Arrow's kernels and numpy release the GIL). Typed values and failures come out in model field
     order, whatever order the threads finish in, so the issue list is the same on every run."""
@@ -133,7 +138,7 @@ def _check_fields(model: Any, columns: dict[str, pa.Array], length: int) -> tupl
     plain = [name for name in model.model_fields if name not in nested and name != ATTRIBUTES]
 
     def check(name: str) -> tuple[pa.Array, list[_Failure]]:
-        return _check_leaf(leaves[name], columns.get(name, _null_column(length)))
+        return _check_leaf(leaves[name], columns.get(name, _null_column(length)), unread.get(name))
 
     # A short batch (the daemon's usual small file) is checked on the caller's thread: handing
     # a field to another thread costs more than checking a few hundred values.
@@ -142,7 +147,7 @@ def _check_fields(model: Any, columns: dict[str, pa.Array], length: int) -> tupl
     failures: list[_Failure] = []
     for name in model.model_fields:
         if name in nested:
-            typed[name] = _struct(nested[name], name, columns, length, failures)
+            typed[name] = _struct(nested[name], name, columns, length, failures, unread)
         elif name == ATTRIBUTES:
             typed[name] = _attributes(columns, length, failures)
         else:
@@ -187,7 +192,7 @@ def validate(
     model = entity.model
     length = batch.fields.num_rows
     columns = {name: batch.fields.column(name).combine_chunks() for name in batch.fields.column_names}
-    typed, failures = _check_fields(model, columns, length)
+    typed, failures = _check_fields(model, columns, length, batch.failed)
     for rule in model.row_rules:
         mask = rule.broken_rows({name: typed[name] for name in rule.fields})
         failures.append(_Failure(mask, rule.code, rule.message, rule.fields[-1], None))

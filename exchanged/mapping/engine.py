@@ -56,6 +56,8 @@ class EntityBatch:
     ops: pa.Array | None             # "upsert"/"delete" per row in a delta, else None
     mode: Literal["full", "delta"]
     invalid: pa.Array                # bool: a transform failed for the row (issues already reported)
+    failed: dict[str, pa.Array] = field(default_factory=dict)  # field path -> bool: its transform failed
+                                                                # for the row (its value left empty)
     issues: list[Issue] = field(default_factory=list)
     issues_truncated: int = 0        # failures beyond issue_limit, counted but not built
     locate: Locator | None = None    # row index -> where it is, for readers richer than line/row (EDIFACT)
@@ -102,18 +104,21 @@ def _apply(mapping: Mapping, source: TabularSource, issue_limit: int, *, budget:
         leaves = flat_fields(MAPPABLE[entity].model)
         values: dict[str, tf.Column] = {}
         failures: list[Failure] = []
+        failed: dict[str, pa.Array] = {}
         for path, spec in _expand(specs, columns):
             kind = leaves[path].kind if path in leaves else None
             result = _read_field(path, spec, kind, columns, separators, length)
             if result is not None:
                 values[path] = result.values
                 failures.extend(result.failures)
+                if result.failures:
+                    failed[path] = any_failed([f.mask for f in result.failures], length)
         invalid = any_failed([f.mask for f in op_failures + failures], length)
         # A bad op spoils the row in every entity; it is reported once, with the first entity.
         issues, truncated = build_issues((op_failures if number == 0 else []) + failures, lines, rows, budget, locate)
         batches.append(EntityBatch(
             entity=entity, fields=_table(values, length), lines=lines, rows=rows, ops=ops, mode=mode,
-            invalid=invalid, issues=(warnings if number == 0 else []) + issues, issues_truncated=truncated,
+            invalid=invalid, failed=failed, issues=(warnings if number == 0 else []) + issues, issues_truncated=truncated,
             locate=locate,
         ))
     return batches

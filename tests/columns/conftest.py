@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pytest
@@ -15,6 +15,7 @@ class Batch:
     rows: pa.Array
     ops: pa.Array | None
     invalid: pa.Array
+    failed: dict[str, pa.Array] = field(default_factory=dict)
 
 
 def make_batch(rows: list[dict[str, str | None]], ops: list[str] | None = None) -> Batch:

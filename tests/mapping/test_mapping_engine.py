@@ -6,8 +6,11 @@ import pyarrow as pa
 import pytest
 from mapping_helpers import make_mapping, make_source
 
+from exchanged.columns import validate
 from exchanged.errors import InputRejected
 from exchanged.mapping import EntityBatch, apply_mapping, load_mappings
+from exchanged.records import ENTITIES
+from exchanged.report import IssueCollector
 
 ARTICLES = """\
 name = "articles"
@@ -78,6 +81,24 @@ def test_a_two_entity_mapping_gives_canonical_text_and_located_issues() -> None:
     ]
     assert price.lines.to_pylist() == [5, 6, 7, 8] and price.rows.to_pylist() == [1, 2, 3, 4]
     assert price.issues_truncated == 0
+
+
+def test_a_value_the_mapping_could_not_read_is_reported_once_not_as_missing_too() -> None:
+    source = make_source({"Nr": ["1", "2"], "Text": [None, "Mörtel"], "ME": ["Sack", "kg"], "Gewicht": ["1", "2"],
+                          "Farbe": [None, None], "Preis": ["x", None], "Ab": [None, None]})
+    product, price = apply_mapping(make_mapping(ARTICLES), source)
+    assert {path: rows.to_pylist() for path, rows in product.failed.items() if any(rows.to_pylist())} == {
+        "unit": [True, False]}
+
+    found = []
+    for batch in (product, price):
+        collector = IssueCollector()
+        validate(ENTITIES[batch.entity], batch, collector)
+        found += [(batch.entity, i.code, i.location.row, i.location.field) for i in collector.issues]
+
+    # Row 1's unit ("Sack") and amount ("x") were reported by the mapping; its name is missing
+    # indeed, and so is row 2's amount: those are the validator's.
+    assert found == [("product", "missing-value", 1, "name"), ("price", "missing-value", 2, "amount")]
 
 
 def test_a_mapped_column_missing_from_the_file_rejects_it() -> None:

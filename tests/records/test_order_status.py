@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,7 @@ class _Batch:
     rows: pa.Array
     ops: pa.Array | None
     invalid: pa.Array
+    failed: dict[str, pa.Array] = field(default_factory=dict)
 
 
 def checked(rows: list[dict[str, str | None]]) -> tuple[list[dict[str, Any]], list[tuple]]:
