@@ -23,7 +23,7 @@ from typing import Any
 from exchanged.config import Settings
 from exchanged.errors import ConfigError, InputRejected
 from exchanged.orders.checks import Quoter, check_order
-from exchanged.orders.published import catalog
+from exchanged.orders.published import catalog, file_stamp
 from exchanged.records.order import Order
 from exchanged.report import FileReport, Issue, IssueCollector, Location, Status
 
@@ -105,7 +105,7 @@ def _quoter(settings: Settings, collector: IssueCollector) -> Quoter | None:
     try:
         status = prices.stat()
         customers = settings.shop_dir / "customer.parquet"
-        stamp = (status.st_mtime_ns, status.st_size, *(_stamp(customers)))
+        stamp = (status.st_mtime_ns, status.st_size, *file_stamp(customers))
     except FileNotFoundError:
         collector.add(Issue(code="prices-not-checked", severity="warning",
                             message="no prices are published (outbox/shop/price.parquet): unit prices were not checked"))
@@ -121,14 +121,6 @@ def _quoter(settings: Settings, collector: IssueCollector) -> Quoter | None:
     book = cached[1]
     quote: Callable[..., Any] = book.quote
     return lambda customer, sku, quantity, at, currency: quote(customer, sku, quantity, at, currency=currency)
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return (-1, -1)
-    return (status.st_mtime_ns, status.st_size)
 
 
 __all__ = ["Located", "check_published", "judge_orders", "recheck"]

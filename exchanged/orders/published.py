@@ -52,7 +52,7 @@ _LOCK = threading.Lock()
 
 def catalog(shop_dir: Path) -> Catalog:
     """The catalog of ``shop_dir``, read again only when a state file changed."""
-    stamp = tuple(_stamp(shop_dir / name) for name in ("product.parquet", "customer.parquet"))
+    stamp = tuple(file_stamp(shop_dir / name) for name in ("product.parquet", "customer.parquet"))
     key = (stamp[0][0], stamp[0][1], stamp[1][0], stamp[1][1])
     with _LOCK:
         cached = _CACHE.get(shop_dir)
@@ -64,7 +64,8 @@ def catalog(shop_dir: Path) -> Catalog:
     return loaded
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def file_stamp(path: Path) -> tuple[int, int]:
+    """(mtime in ns, size) of ``path``, (-1, -1) when it is missing: what a cache of a file is keyed by."""
     try:
         status = path.stat()
     except FileNotFoundError:
@@ -78,4 +79,4 @@ def _rows(path: Path, columns: list[str]) -> list[dict]:
     return pq.read_table(path, columns=columns).to_pylist()
 
 
-__all__ = ["Catalog", "PublishedCustomer", "PublishedProduct", "catalog"]
+__all__ = ["Catalog", "PublishedCustomer", "PublishedProduct", "catalog", "file_stamp"]
